@@ -1,0 +1,42 @@
+# make grade   grade submission/ (or SUBMISSION=path) and write grade-report/
+# make test    the harness's own tests: the fast layer, then the end-to-end layer
+# make bench   time a grade of the reference solution against a plain training run
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-from-pyproject
+SUBMISSION ?= submission
+
+.PHONY: grade test test-fast test-e2e bench lint clean
+
+# The virtual environment is rebuilt whenever pyproject.toml is newer than it.
+$(STAMP): pyproject.toml
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --editable '.[dev]'
+	touch $(STAMP)
+
+grade: $(STAMP)
+	$(PY) -m grader $(SUBMISSION)
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -m e2e
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e"
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest -m e2e
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.grade_speed
+
+lint: $(STAMP)
+	$(PY) -m ruff check grader tests benchmarks fixtures
+	$(PY) -m ruff format --check grader tests benchmarks fixtures
+
+clean:
+	rm -rf $(VENV) grade-report .pytest_cache

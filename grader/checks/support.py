@@ -1,0 +1,224 @@
+"""Shared pieces of the checks: the failure type and readers of the run's evidence."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+
+from grader.events import EventTable
+from grader.runner import SubmissionRun
+from grader.runner.steps import StepOutcome
+
+TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
+RUN_NAME = re.compile(r"^(?P<name>.+)_(?P<timestamp>\d{8}-\d{6})$")
+CLOCK_SLACK = timedelta(seconds=2)
+
+STEP_TITLES = {
+    "import": "importing your file",
+    "probe_callback": 'calling create_tensorboard_callback("probe_run") twice',
+    "basic_test": "basic_test() (Task 1.2)",
+    "custom_metrics_test": "custom_metrics_test() (Task 2.2)",
+    "probe_custom_metrics": (
+        "the CustomMetricsCallback test (create_model, then on_epoch_end with known logs)"
+    ),
+    "compare_learning_rates": "compare_learning_rates() (Task 3.1)",
+}
+TASK_STEPS = ("basic_test", "custom_metrics_test", "compare_learning_rates")
+
+
+class CheckFailed(AssertionError):
+    """A rubric check that the submission does not meet; the message is for the student."""
+
+
+def fail(expected: str, found: str, hint: str = "") -> CheckFailed:
+    lines = [f"Expected: {expected}", f"Found: {found}"]
+    if hint:
+        lines.append(f"Hint: {hint}")
+    return CheckFailed("\n".join(lines))
+
+
+# --- steps ---------------------------------------------------------------
+
+
+def group_of(run: SubmissionRun, step: str) -> str:
+    return run.steps[step].group
+
+
+def require_step(run: SubmissionRun, step: str) -> StepOutcome:
+    """Return the step's outcome, or raise CheckFailed saying why it did not finish."""
+    outcome = run.steps[step]
+    imported = run.steps[f"import:{outcome.group}"]
+    if imported.status != "ok":
+        raise step_failure(run, imported, title=STEP_TITLES["import"])
+    if outcome.status != "ok":
+        raise step_failure(run, outcome, title=STEP_TITLES[step])
+    return outcome
+
+
+def step_failure(run: SubmissionRun, outcome: StepOutcome, title: str) -> CheckFailed:
+    if outcome.status == "error":
+        return error_failure(outcome.error or {}, title, run.submission.name)
+
+    group = run.groups[outcome.group]
+    if group.status == "timed_out":
+        found = (
+            f"{title} did not finish: its task group was stopped after the "
+            f"{group.time_limit_s:.0f} s time limit."
+        )
+        hint = "Look for a loop that never ends, input(), or sleep() calls."
+    else:
+        found = (
+            f"{title} did not finish: the process ended with "
+            f"{describe_exit(group.exit_code)}."
+        )
+        hint = "The last lines it printed: " + last_lines(group.stderr or group.stdout)
+    return fail("the step runs to the end", found, hint)
+
+
+def describe_exit(exit_code: int | None) -> str:
+    if exit_code is None:
+        return "no exit status"
+    if exit_code < 0:
+        return f"signal {-exit_code}"
+    return f"exit code {exit_code}"
+
+
+def last_lines(text: str, count: int = 5) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "(nothing)"
+
+
+def error_failure(error: dict, title: str, file_name: str) -> CheckFailed:
+    kind = str(error.get("type", "Exception"))
+    message = str(error.get("message", ""))
+    if kind == "NotImplementedError" and message.startswith("Task "):
+        return fail(
+            f"{title} runs without error",
+            f"still a TODO: {message}",
+            "Complete the TODO as submission/README.md describes, then grade again.",
+        )
+
+    where = ""
+    frames = error.get("frames") or []
+    if frames:
+        frame = frames[-1]
+        code = str(frame.get("code", "")).strip()
+        where = f" at {file_name}, line {frame.get('line')}"
+        if frame.get("function"):
+            where += f", in {frame.get('function')}"
+        if code:
+            where += f": {code}"
+    return fail(
+        f"{title} runs without error",
+        f"{kind}: {message}{where}",
+        hint_for_error(kind, message),
+    )
+
+
+def hint_for_error(kind: str, message: str) -> str:
+    if kind == "AttributeError" and "get_value" in message:
+        return (
+            "keras.backend.get_value does not exist in Keras 3. Read the rate with "
+            "float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))."
+        )
+    if kind == "AttributeError" and "'lr'" in message:
+        return "Keras 3 optimizers call it learning_rate, not lr."
+    if kind == "ZeroDivisionError":
+        return "Guard the division: the ratio is 0 when val_loss is not positive."
+    if kind == "KeyError" and "val_loss" in message:
+        return 'val_loss can be missing: use logs.get("val_loss", 1).'
+    if kind == "SyntaxError":
+        return "Fix the syntax error; python -m py_compile FILE shows it too."
+    if kind in ("ModuleNotFoundError", "ImportError"):
+        return "Import only tensorflow, keras, numpy and the standard library."
+    if kind == "SystemExit":
+        return "Do not call sys.exit() or exit() in the graded functions."
+    return "Run your file with python and read the traceback."
+
+
+# --- events ----------------------------------------------------------------
+
+
+def parse_run_name(folder: str) -> tuple[str, str] | None:
+    """Return (experiment name, timestamp) of a folder named <name>_<timestamp>."""
+    match = RUN_NAME.match(PurePosixPath(folder).name)
+    if match is None:
+        return None
+    return match["name"], match["timestamp"]
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, TIMESTAMP_FORMAT)
+    except ValueError:
+        return None
+
+
+def in_grading_window(run: SubmissionRun, moment: datetime) -> bool:
+    return run.started - CLOCK_SLACK <= moment <= run.finished + CLOCK_SLACK
+
+
+def runs_named(events: EventTable, name: str) -> list[str]:
+    """Return the run folders under logs/ whose experiment name is ``name``."""
+    found = []
+    for folder in events.run_folders():
+        parsed = parse_run_name(folder)
+        if parsed is not None and parsed[0] == name:
+            found.append(folder)
+    return found
+
+
+def describe_folders(folders: list[str], limit: int = 8) -> str:
+    if not folders:
+        return "no folders"
+    shown = ", ".join(folders[:limit])
+    if len(folders) > limit:
+        shown += f" and {len(folders) - limit} more"
+    return shown
+
+
+def require_run(run: SubmissionRun, events: EventTable, name: str, step: str) -> str:
+    """Return the newest run folder named ``name``, or raise why there is none."""
+    folders = runs_named(events, name)
+    if folders:
+        return folders[-1]
+    if run.steps[step].status != "ok":
+        require_step(run, step)
+    raise fail(
+        f"a run folder logs/{name}_<YYYYMMDD-HHMMSS> with train/ and validation/",
+        "run folders under logs/: " + describe_folders(events.run_folders()),
+        f'{STEP_TITLES[step]} should pass create_tensorboard_callback("{name}") '
+        "to model.fit(callbacks=[...]).",
+    )
+
+
+def require_epochs(events: EventTable, folder: str, tag: str, epochs: int) -> None:
+    steps = [step for step, _ in events.scalars(folder, tag)]
+    if steps != list(range(epochs)):
+        raise fail(
+            f"{tag} in {folder} once for each of epochs 0 to {epochs - 1}",
+            f"steps {describe_steps(steps)}",
+            "Train with the epochs the task asks for and validation_split=0.2.",
+        )
+
+
+def describe_steps(steps: list[int]) -> str:
+    if not steps:
+        return "none (the tag is missing)"
+    if len(steps) > 12:
+        return f"{steps[:12]} ... ({len(steps)} values)"
+    return str(steps)
+
+
+def close(value: float, expected: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
+    return math.isfinite(value) and math.isclose(value, expected, rel_tol=rel, abs_tol=abs_)
+
+
+def probe_events(run: SubmissionRun, step: str, probe: str) -> list[dict]:
+    return [
+        event
+        for event in run.steps[step].events
+        if event.get("event") == "probe" and event.get("probe") == probe
+    ]

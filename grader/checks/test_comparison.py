@@ -1,0 +1,136 @@
+"""Part 3: compare_learning_rates and its three runs."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from grader.checks.support import (
+    close,
+    describe_folders,
+    fail,
+    parse_run_name,
+    require_epochs,
+    require_step,
+)
+from grader.events import EventTable
+from grader.runner import SubmissionRun
+
+RATES = (0.001, 0.01, 0.1)
+EPOCHS = 20
+STEP = "compare_learning_rates"
+OTHER_TASK_RUNS = ("basic_test", "custom_metrics_test")
+# A number in a run name: "0.001", "1e-3", "0_001" (a name cannot hold a dot
+# on every file system, so an underscore is read as a decimal point too).
+NAME_NUMBER = re.compile(r"\d+(?:[._]\d+)?(?:[eE]-?\d+)?")
+PRINTED_NUMBER = re.compile(r"(?<![\w.])(\d*\.(\d+))(%?)")
+
+
+def rate_of(folder: str) -> float | None:
+    """Return the learning rate that a run folder's name stands for, if any."""
+    parsed = parse_run_name(folder)
+    name = parsed[0] if parsed else folder.rsplit("/", 1)[-1]
+    if name in OTHER_TASK_RUNS:
+        return None
+    for text in NAME_NUMBER.findall(name):
+        try:
+            number = float(text.replace("_", "."))
+        except ValueError:
+            continue
+        for rate in RATES:
+            if math.isclose(number, rate, rel_tol=1e-9):
+                return rate
+    return None
+
+
+def comparison_runs(run: SubmissionRun, events: EventTable) -> dict[float, str]:
+    """Return the newest run folder per learning rate; raise when one is missing."""
+    runs: dict[float, str] = {}
+    for folder in events.run_folders():
+        rate = rate_of(folder)
+        if rate is not None:
+            runs[rate] = folder
+
+    missing = [rate for rate in RATES if rate not in runs]
+    if missing:
+        if run.steps[STEP].status != "ok":
+            require_step(run, STEP)
+        raise fail(
+            "one run folder per learning rate, named after it (for example "
+            "logs/lr_0.001_<YYYYMMDD-HHMMSS>)",
+            f"no run for {', '.join(map(str, missing))}; run folders under logs/: "
+            + describe_folders(events.run_folders()),
+            'Give each run its own callback: create_tensorboard_callback(f"lr_{lr}").',
+        )
+    return runs
+
+
+@pytest.mark.check("comparison_three_runs")
+def test_comparison_three_runs(run: SubmissionRun, events: EventTable) -> None:
+    comparison_runs(run, events)
+
+
+@pytest.mark.check("comparison_epochs")
+def test_comparison_epochs(run: SubmissionRun, events: EventTable) -> None:
+    for folder in comparison_runs(run, events).values():
+        for part in ("train", "validation"):
+            require_epochs(events, f"{folder}/{part}", "epoch_loss", epochs=EPOCHS)
+
+
+@pytest.mark.check("comparison_trained_at_rate")
+def test_comparison_trained_at_rate(run: SubmissionRun, events: EventTable) -> None:
+    for rate, folder in comparison_runs(run, events).items():
+        values = events.scalars(f"{folder}/train", "epoch_learning_rate")
+        wrong = [(step, value) for step, value in values if not close(value, rate, 1e-5)]
+        if not values or wrong:
+            found = (
+                f"{wrong[0][1]:.6g} at step {wrong[0][0]}" if wrong
+                else "no epoch_learning_rate values"
+            )
+            raise fail(
+                f"the run {folder} trains at learning rate {rate} "
+                "(its epoch_learning_rate)",
+                found,
+                "Build each run's model with create_model(learning_rate=lr).",
+            )
+
+
+def printed_numbers(text: str) -> list[tuple[float, float]]:
+    """Return (value, tolerance) for each decimal number printed, percentages scaled."""
+    numbers = []
+    for match in PRINTED_NUMBER.finditer(text):
+        value = float(match[1])
+        tolerance = 0.5 * 10 ** -len(match[2]) + 1e-7
+        if match[3] == "%":
+            value, tolerance = value / 100, tolerance / 100
+        numbers.append((value, tolerance))
+    return numbers
+
+
+@pytest.mark.check("comparison_printed_accuracy")
+def test_comparison_printed_accuracy(run: SubmissionRun, events: EventTable) -> None:
+    runs = comparison_runs(run, events)
+    output = run.groups["comparison"].stdout
+    numbers = printed_numbers(output)
+    for rate, folder in runs.items():
+        accuracy = events.scalars(f"{folder}/validation", "epoch_accuracy")
+        if not accuracy:
+            raise fail(
+                f"validation accuracy logged in {folder}/validation",
+                "no epoch_accuracy values",
+                "Train with validation_split=0.2 and the accuracy metric.",
+            )
+        final = accuracy[-1][1]
+        if not any(abs(value - final) <= tolerance for value, tolerance in numbers):
+            raise fail(
+                f"the final validation accuracy of the {rate} run ({final:.4f}) printed",
+                "printed: " + (shorten(output) or "nothing"),
+                "Print history.history['val_accuracy'][-1] after each model.fit.",
+            )
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    text = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+    return text if len(text) <= limit else text[:limit] + " ..."

@@ -1,0 +1,204 @@
+"""The command line: grade one submission and write its report.
+
+Exit status: 0 full marks, 1 points missing, 2 the grader itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.dataset import verify_subset
+from grader.events import read_events
+from grader.reflections import read_answers
+from grader.report.progress import Progress
+from grader.report.terminal import render_result
+from grader.result import CheckResult, GradeResult, TaskRun, errored_checks, write_json
+from grader.rubric import RUBRIC
+from grader.runner import DEFAULT_TIME_LIMITS_S, RunSettings, SubmissionRun, run_submission
+from grader.runner.sandbox import GroupRun
+
+logger = logging.getLogger("grader")
+
+SUBMISSION_FILE = "tensorboard_starter.py"
+
+
+def parse_time_limit(text: str) -> tuple[str, float]:
+    group, _, seconds = text.partition("=")
+    if group not in DEFAULT_TIME_LIMITS_S:
+        raise argparse.ArgumentTypeError(
+            f"unknown task group {group!r} in {text!r}; expected one of "
+            + ", ".join(DEFAULT_TIME_LIMITS_S)
+        )
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"invalid time limit {text!r}; expected GROUP=SECONDS with SECONDS > 0"
+        )
+    return group, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="Grade a TensorBoard Exploration submission.",
+    )
+    parser.add_argument(
+        "submission", nargs="?", type=Path, default=Path("submission"),
+        help=f"the student's {SUBMISSION_FILE}, or a folder holding it "
+        "(default: submission/)",
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path("grade-report"),
+        help="folder for results.json and a copy of the logs (default: grade-report/)",
+    )
+    parser.add_argument(
+        "--time-limit", type=parse_time_limit, action="append", default=[],
+        metavar="GROUP=SECONDS",
+        help="wall-clock limit of one task group, in seconds; groups and defaults: "
+        + ", ".join(f"{g}={s:.0f}" for g, s in DEFAULT_TIME_LIMITS_S.items()),
+    )
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour in the terminal report (default: auto)",
+    )
+    parser.add_argument("--timings", type=Path, help=argparse.SUPPRESS)
+    return parser  # fmt: skip
+
+
+def find_submission(path: Path) -> Path | None:
+    if path.is_dir():
+        path = path / SUBMISSION_FILE
+    return path if path.is_file() else None
+
+
+def missing_submission_result(path: Path, started: datetime) -> GradeResult:
+    message = (
+        f"Expected: the file {SUBMISSION_FILE}, or a folder that holds it\n"
+        f"Found: nothing at {path}\n"
+        "Hint: run make grade from the project folder, or name your file with "
+        "make grade SUBMISSION=path/to/tensorboard_starter.py."
+    )
+    checks = tuple(
+        CheckResult(item.id, item.title, item.part, 0, item.points, "failed", message)
+        for item in RUBRIC
+    )
+    return GradeResult(str(path), started.isoformat(timespec="seconds"), 0.0, checks, ())
+
+
+def task_runs(groups: dict[str, GroupRun]) -> tuple[TaskRun, ...]:
+    runs = []
+    for group, run in groups.items():
+        if run.status == "finished":
+            message = f"finished in {run.duration_s:.1f} s"
+        elif run.status == "timed_out":
+            message = f"stopped after its {run.time_limit_s:.0f} s time limit"
+        else:
+            code = run.exit_code
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            message = f"ended early with {how} after {run.duration_s:.1f} s"
+        runs.append(TaskRun(group, run.status, run.exit_code, run.duration_s, message))
+    return tuple(runs)
+
+
+def copy_logs(run: SubmissionRun, report_dir: Path) -> None:
+    """Keep the grading run's logs, so the student can open them in TensorBoard."""
+    target = report_dir / "logs"
+    shutil.rmtree(target, ignore_errors=True)
+    source = run.workdir / "logs"
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True)
+
+
+def grade(options: argparse.Namespace, console: Console) -> GradeResult:
+    started = datetime.now()
+    clock = time.monotonic()
+    submission = find_submission(options.submission)
+    if submission is None:
+        return missing_submission_result(options.submission, started)
+
+    settings = RunSettings(verify_subset())
+    settings.time_limits_s.update(dict(options.time_limit))
+    workdir = Path(tempfile.mkdtemp(prefix="tensorboard-grader-"))
+    try:
+        with Progress(console) as progress:
+            run = run_submission(submission, workdir, settings, progress.on_event)
+        trained = time.monotonic()
+        events = read_events(workdir)
+        answers = read_answers(submission.read_bytes())
+        checks = run_rubric(run, events, answers)
+        copy_logs(run, options.report_dir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    result = GradeResult(
+        str(submission), started.isoformat(timespec="seconds"),
+        time.monotonic() - clock, checks, task_runs(run.groups),
+    )  # fmt: skip
+    if options.timings is not None:
+        timings = {"training_s": trained - clock, "checks_s": time.monotonic() - trained}
+        options.timings.write_text(json.dumps(timings), encoding="utf-8")
+    return result
+
+
+def run_rubric(run, events, answers) -> tuple[CheckResult, ...]:
+    from grader.plugin import GradingPlugin, run_checks
+
+    plugin = GradingPlugin(run, events, answers)
+    exit_code = run_checks(plugin)
+    if exit_code not in (0, 1):
+        raise RuntimeError(f"pytest ended the rubric checks with exit code {exit_code}")
+    return plugin.results()
+
+
+def make_console(color: str) -> Console:
+    if color == "always":
+        return Console(force_terminal=True)
+    if color == "never":
+        return Console(no_color=True)
+    return Console()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    console = make_console(options.color)
+    started = datetime.now()
+    try:
+        result = grade(options, console)
+    except Exception as error:  # the outermost handler: a report is still written
+        logger.error("The grader failed:\n%s", traceback.format_exc())
+        message = f"The grader failed: {type(error).__name__}: {error}"
+        result = GradeResult(
+            str(options.submission), started.isoformat(timespec="seconds"),
+            0.0, errored_checks(message), (), grader_error=message,
+        )  # fmt: skip
+
+    path = options.report_dir / "results.json"
+    try:
+        write_json(result, path)
+    except OSError as error:
+        logger.error("Cannot write %s: %s", path, error)
+        result = replace(result, grader_error=f"Cannot write {path}: {error}")
+    render_result(result, console)
+    console.print(f"Report: {path}", markup=False, highlight=False)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

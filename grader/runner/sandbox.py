@@ -1,0 +1,214 @@
+"""Start the student's task groups as child processes and watch their limits.
+
+Each group runs ``driver.py`` in its own process session inside the shared
+working directory, so that a group that overruns its wall-clock limit is
+killed together with every process it started. The groups run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.result import TaskStatus
+
+logger = logging.getLogger(__name__)
+
+DRIVER = Path(__file__).with_name("driver.py")
+OUTPUT_HEAD_BYTES = 16_000
+OUTPUT_TAIL_BYTES = 16_000
+POLL_INTERVAL_S = 0.1
+# Variables the child keeps from the grader's environment; the rest (CI
+# tokens included) are dropped.
+INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+TraceListener = Callable[[str, dict], None]
+
+
+@dataclass(frozen=True)
+class GroupRun:
+    """How one task group's child process went, with what it traced and printed."""
+
+    group: str
+    status: TaskStatus
+    exit_code: int | None
+    duration_s: float
+    time_limit_s: float
+    events: tuple[dict, ...]
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class GroupLaunch:
+    group: str
+    arguments: tuple[str, ...]
+    time_limit_s: float
+
+
+class _Child:
+    def __init__(self, launch: GroupLaunch, process: subprocess.Popen,
+                 trace_reader: threading.Thread, output_dir: Path) -> None:
+        self.launch = launch
+        self.process = process
+        self.trace_reader = trace_reader
+        self.output_dir = output_dir
+        self.started = time.monotonic()
+        self.events: list[dict] = []
+        self.timed_out = False
+
+
+def child_environment(home: Path) -> dict[str, str]:
+    environment = {
+        name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ
+    }
+    environment.update(
+        HOME=str(home),
+        KERAS_HOME=str(home / ".keras"),
+        MPLCONFIGDIR=str(home / ".matplotlib"),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONHASHSEED="0",
+        PYTHONUNBUFFERED="1",
+        PYTHONIOENCODING="utf-8",
+    )
+    return environment
+
+
+def read_capped(path: Path) -> str:
+    """Return a file's text, keeping its head and tail when it is long."""
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        if size <= OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES:
+            data = stream.read()
+            return data.decode("utf-8", errors="replace")
+        head = stream.read(OUTPUT_HEAD_BYTES)
+        stream.seek(size - OUTPUT_TAIL_BYTES)
+        tail = stream.read()
+    omitted = size - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES
+    return (
+        head.decode("utf-8", errors="replace")
+        + f"\n[... {omitted} bytes of output omitted ...]\n"
+        + tail.decode("utf-8", errors="replace")
+    )
+
+
+def _read_trace(fd: int, group: str, inbox: queue.Queue) -> None:
+    with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                logger.warning("Ignoring a malformed trace line from %s", group)
+                continue
+            if isinstance(event, dict):
+                inbox.put((group, event))
+
+
+def _start(launch: GroupLaunch, workdir: Path, scratch: Path,
+           inbox: queue.Queue) -> _Child:
+    output_dir = scratch / launch.group
+    home = output_dir / "home"
+    home.mkdir(parents=True)
+    read_fd, write_fd = os.pipe()
+    command = [
+        sys.executable, "-I", str(DRIVER), "--group", launch.group,
+        "--trace-fd", str(write_fd), *launch.arguments,
+    ]
+    with (output_dir / "stdout").open("wb") as stdout, \
+            (output_dir / "stderr").open("wb") as stderr:
+        process = subprocess.Popen(
+            command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=stdout,
+            stderr=stderr, pass_fds=(write_fd,), start_new_session=True,
+            env=child_environment(home),
+        )
+    os.close(write_fd)
+    reader = threading.Thread(
+        target=_read_trace, args=(read_fd, launch.group, inbox), daemon=True
+    )
+    reader.start()
+    return _Child(launch, process, reader, output_dir)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _finish(child: _Child) -> GroupRun:
+    exit_code = child.process.wait()
+    finished = any(event.get("event") == "done" for event in child.events)
+    if child.timed_out:
+        status: TaskStatus = "timed_out"
+    elif finished and exit_code == 0:
+        status = "finished"
+    else:
+        status = "crashed"
+    return GroupRun(
+        group=child.launch.group,
+        status=status,
+        exit_code=exit_code,
+        duration_s=time.monotonic() - child.started,
+        time_limit_s=child.launch.time_limit_s,
+        events=tuple(child.events),
+        stdout=read_capped(child.output_dir / "stdout"),
+        stderr=read_capped(child.output_dir / "stderr"),
+    )
+
+
+def run_groups(launches: list[GroupLaunch], workdir: Path, scratch: Path,
+               listener: TraceListener | None = None) -> dict[str, GroupRun]:
+    """Run every group at once; return when all have ended or been killed."""
+    inbox: queue.Queue = queue.Queue()
+    children = {launch.group: _start(launch, workdir, scratch, inbox)
+                for launch in launches}
+    runs: dict[str, GroupRun] = {}
+    try:
+        while len(runs) < len(children):
+            _deliver(inbox, children, listener)
+            for group, child in children.items():
+                if group in runs:
+                    continue
+                elapsed = time.monotonic() - child.started
+                if child.process.poll() is None and elapsed > child.launch.time_limit_s:
+                    child.timed_out = True
+                    _kill_group(child.process)
+                if child.process.poll() is not None:
+                    # Processes the student started may still hold the trace pipe.
+                    _kill_group(child.process)
+                    child.trace_reader.join(timeout=5)
+                    _deliver(inbox, children, listener)
+                    runs[group] = _finish(child)
+    finally:
+        for child in children.values():
+            if child.process.poll() is None:
+                _kill_group(child.process)
+                child.process.wait()
+    return runs
+
+
+def _deliver(inbox: queue.Queue, children: Mapping[str, _Child],
+             listener: TraceListener | None) -> None:
+    try:
+        group, event = inbox.get(timeout=POLL_INTERVAL_S)
+    except queue.Empty:
+        return
+    while True:
+        children[group].events.append(event)
+        if listener is not None:
+            listener(group, event)
+        try:
+            group, event = inbox.get_nowait()
+        except queue.Empty:
+            return
