@@ -27,7 +27,12 @@ from grader.report.progress import Progress
 from grader.report.terminal import render_result
 from grader.result import CheckResult, GradeResult, TaskRun, errored_checks, write_json
 from grader.rubric import RUBRIC
-from grader.runner import DEFAULT_TIME_LIMITS_S, RunSettings, SubmissionRun, run_submission
+from grader.runner import (
+    DEFAULT_TIME_LIMITS_S,
+    RunSettings,
+    SubmissionRun,
+    run_submission,
+)
 from grader.runner.sandbox import GroupRun
 
 logger = logging.getLogger("grader")
@@ -59,22 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade a TensorBoard Exploration submission.",
     )
     parser.add_argument(
-        "submission", nargs="?", type=Path, default=Path("submission"),
+        "submission",
+        nargs="?",
+        type=Path,
+        default=Path("submission"),
         help=f"the student's {SUBMISSION_FILE}, or a folder holding it "
         "(default: submission/)",
     )
     parser.add_argument(
-        "--report-dir", type=Path, default=Path("grade-report"),
+        "--report-dir",
+        type=Path,
+        default=Path("grade-report"),
         help="folder for results.json and a copy of the logs (default: grade-report/)",
     )
     parser.add_argument(
-        "--time-limit", type=parse_time_limit, action="append", default=[],
+        "--time-limit",
+        type=parse_time_limit,
+        action="append",
+        default=[],
         metavar="GROUP=SECONDS",
         help="wall-clock limit of one task group, in seconds; groups and defaults: "
         + ", ".join(f"{g}={s:.0f}" for g, s in DEFAULT_TIME_LIMITS_S.items()),
     )
     parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto",
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
         help="colour in the terminal report (default: auto)",
     )
     parser.add_argument("--timings", type=Path, help=argparse.SUPPRESS)
@@ -98,7 +113,9 @@ def missing_submission_result(path: Path, started: datetime) -> GradeResult:
         CheckResult(item.id, item.title, item.part, 0, item.points, "failed", message)
         for item in RUBRIC
     )
-    return GradeResult(str(path), started.isoformat(timespec="seconds"), 0.0, checks, ())
+    return GradeResult(
+        str(path), started.isoformat(timespec="seconds"), 0.0, checks, ()
+    )
 
 
 def task_runs(groups: dict[str, GroupRun]) -> tuple[TaskRun, ...]:
@@ -110,7 +127,11 @@ def task_runs(groups: dict[str, GroupRun]) -> tuple[TaskRun, ...]:
             message = f"stopped after its {run.time_limit_s:.0f} s time limit"
         else:
             code = run.exit_code
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            how = (
+                f"signal {-code}"
+                if code is not None and code < 0
+                else f"exit code {code}"
+            )
             message = f"ended early with {how} after {run.duration_s:.1f} s"
         runs.append(TaskRun(group, run.status, run.exit_code, run.duration_s, message))
     return tuple(runs)
@@ -151,7 +172,10 @@ def grade(options: argparse.Namespace, console: Console) -> GradeResult:
         time.monotonic() - clock, checks, task_runs(run.groups),
     )  # fmt: skip
     if options.timings is not None:
-        timings = {"training_s": trained - clock, "checks_s": time.monotonic() - trained}
+        timings = {
+            "training_s": trained - clock,
+            "checks_s": time.monotonic() - trained,
+        }
         options.timings.write_text(json.dumps(timings), encoding="utf-8")
     return result
 
@@ -176,7 +200,9 @@ def make_console(color: str) -> Console:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     console = make_console(options.color)
     started = datetime.now()
     try:

@@ -76,7 +76,7 @@ class EventTable:
         """Return (step, value) pairs of one tag in one folder, sorted by step."""
         rows = self.frame[(self.frame["folder"] == folder) & (self.frame["tag"] == tag)]
         rows = rows.sort_values(["step", "wall_time"], kind="stable")
-        return list(zip(rows["step"].astype(int), rows["value"]))
+        return list(zip(rows["step"].astype(int), rows["value"], strict=True))
 
     def scalars(self, folder: str, tag: str) -> list[tuple[int, float]]:
         """Return (step, float) pairs; a value that is not a number becomes NaN."""
@@ -108,9 +108,7 @@ def to_float(value: object) -> float:
 
 
 def find_event_files(root: Path) -> list[Path]:
-    return sorted(
-        path for path in root.rglob(f"*{EVENT_FILE_MARK}*") if path.is_file()
-    )
+    return sorted(path for path in root.rglob(f"*{EVENT_FILE_MARK}*") if path.is_file())
 
 
 def read_event_file(path: Path) -> pd.DataFrame:

@@ -42,8 +42,9 @@ EVIDENCE_KEY = pytest.StashKey[Evidence]()
 
 
 class GradingPlugin:
-    def __init__(self, run: SubmissionRun, events: EventTable,
-                 answers: dict[int, Answer]) -> None:
+    def __init__(
+        self, run: SubmissionRun, events: EventTable, answers: dict[int, Answer]
+    ) -> None:
         self._run = run
         self._events = events
         self._answers = answers
@@ -76,13 +77,17 @@ class GradingPlugin:
                 item.id, ("error", "The grader did not run this check.")
             )
             points = item.points if status == "passed" else 0
-            results.append(CheckResult(
-                item.id, item.title, item.part, points, item.points, status, message
-            ))
+            results.append(
+                CheckResult(
+                    item.id, item.title, item.part, points, item.points, status, message
+                )
+            )
         return tuple(results)
 
 
-def outcome_of(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[CheckStatus, str]:
+def outcome_of(
+    report: pytest.TestReport, call: pytest.CallInfo
+) -> tuple[CheckStatus, str]:
     if report.outcome == "passed":
         return "passed", ""
     error = call.excinfo.value if call.excinfo is not None else None

@@ -47,7 +47,7 @@ RUBRIC: tuple[RubricItem, ...] = (
     RubricItem("basic_run_model_description", "callback", 2,
                "Task 1.2 logs the model description (write_graph)"),
     RubricItem("custom_callback_class", "custom_metrics", 2,
-               "CustomMetricsCallback is a keras.callbacks.Callback built from a log_dir"),
+               "CustomMetricsCallback is a working keras.callbacks.Callback"),
     RubricItem("custom_run_curves", "custom_metrics", 3,
                "Task 2.2 logs train and validation curves for 10 epochs"),
     RubricItem("learning_rate_logged", "custom_metrics", 4,

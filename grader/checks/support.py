@@ -21,7 +21,8 @@ STEP_TITLES = {
     "basic_test": "basic_test() (Task 1.2)",
     "custom_metrics_test": "custom_metrics_test() (Task 2.2)",
     "probe_custom_metrics": (
-        "the CustomMetricsCallback test (create_model, then on_epoch_end with known logs)"
+        "the CustomMetricsCallback test "
+        "(create_model, then on_epoch_end with known logs)"
     ),
     "compare_learning_rates": "compare_learning_rates() (Task 3.1)",
 }
@@ -29,7 +30,7 @@ TASK_STEPS = ("basic_test", "custom_metrics_test", "compare_learning_rates")
 
 
 class CheckFailed(AssertionError):
-    """A rubric check that the submission does not meet; the message is for the student."""
+    """A check the submission does not meet; its message is for the student."""
 
 
 def fail(expected: str, found: str, hint: str = "") -> CheckFailed:
@@ -160,14 +161,21 @@ def in_grading_window(run: SubmissionRun, moment: datetime) -> bool:
     return run.started - CLOCK_SLACK <= moment <= run.finished + CLOCK_SLACK
 
 
+def experiment_name(folder: str) -> str:
+    """Return a run folder's name without its timestamp, when it has one."""
+    parsed = parse_run_name(folder)
+    return parsed[0] if parsed else PurePosixPath(folder).name
+
+
 def runs_named(events: EventTable, name: str) -> list[str]:
-    """Return the run folders under logs/ whose experiment name is ``name``."""
-    found = []
-    for folder in events.run_folders():
-        parsed = parse_run_name(folder)
-        if parsed is not None and parsed[0] == name:
-            found.append(folder)
-    return found
+    """Return the run folders under logs/ of experiment ``name``, timestamped or not.
+
+    Folders without a timestamp count here, because the log-directory checks
+    already score the timestamp; the curves are graded on their own.
+    """
+    return [
+        folder for folder in events.run_folders() if experiment_name(folder) == name
+    ]
 
 
 def describe_folders(folders: list[str], limit: int = 8) -> str:
@@ -213,7 +221,9 @@ def describe_steps(steps: list[int]) -> str:
 
 
 def close(value: float, expected: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
-    return math.isfinite(value) and math.isclose(value, expected, rel_tol=rel, abs_tol=abs_)
+    return math.isfinite(value) and math.isclose(
+        value, expected, rel_tol=rel, abs_tol=abs_
+    )
 
 
 def probe_events(run: SubmissionRun, step: str, probe: str) -> list[dict]:

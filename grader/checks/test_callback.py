@@ -26,7 +26,9 @@ CURVE_TAGS = ("epoch_loss", "epoch_accuracy")
 
 def returned_callbacks(run: SubmissionRun) -> list[dict]:
     require_step(run, "probe_callback")
-    return [event["returned"] for event in probe_events(run, "probe_callback", "callback")]
+    return [
+        event["returned"] for event in probe_events(run, "probe_callback", "callback")
+    ]
 
 
 def require_tensorboard(run: SubmissionRun) -> list[dict]:
@@ -38,7 +40,8 @@ def require_tensorboard(run: SubmissionRun) -> list[dict]:
             raise fail(
                 "create_tensorboard_callback returns a keras.callbacks.TensorBoard",
                 f"it returned {found}",
-                "End the function with return keras.callbacks.TensorBoard(log_dir=...).",
+                "End the function with "
+                "return keras.callbacks.TensorBoard(log_dir=...).",
             )
     return callbacks
 
@@ -123,7 +126,8 @@ def test_log_dir_unique(run: SubmissionRun) -> None:
         raise fail(
             "two calls 1.1 s apart return different log directories",
             f"both calls returned log_dir={first!r}",
-            'Add a timestamp with datetime.now().strftime("%Y%m%d-%H%M%S") to the name.',
+            'Add a timestamp with datetime.now().strftime("%Y%m%d-%H%M%S") '
+            "to the name.",
         )
 
 

@@ -10,8 +10,8 @@ import pytest
 from grader.checks.support import (
     close,
     describe_folders,
+    experiment_name,
     fail,
-    parse_run_name,
     require_epochs,
     require_step,
 )
@@ -30,8 +30,7 @@ PRINTED_NUMBER = re.compile(r"(?<![\w.])(\d*\.(\d+))(%?)")
 
 def rate_of(folder: str) -> float | None:
     """Return the learning rate that a run folder's name stands for, if any."""
-    parsed = parse_run_name(folder)
-    name = parsed[0] if parsed else folder.rsplit("/", 1)[-1]
+    name = experiment_name(folder)
     if name in OTHER_TASK_RUNS:
         return None
     for text in NAME_NUMBER.findall(name):
@@ -83,10 +82,13 @@ def test_comparison_epochs(run: SubmissionRun, events: EventTable) -> None:
 def test_comparison_trained_at_rate(run: SubmissionRun, events: EventTable) -> None:
     for rate, folder in comparison_runs(run, events).items():
         values = events.scalars(f"{folder}/train", "epoch_learning_rate")
-        wrong = [(step, value) for step, value in values if not close(value, rate, 1e-5)]
+        wrong = [
+            (step, value) for step, value in values if not close(value, rate, 1e-5)
+        ]
         if not values or wrong:
             found = (
-                f"{wrong[0][1]:.6g} at step {wrong[0][0]}" if wrong
+                f"{wrong[0][1]:.6g} at step {wrong[0][0]}"
+                if wrong
                 else "no epoch_learning_rate values"
             )
             raise fail(
@@ -125,7 +127,8 @@ def test_comparison_printed_accuracy(run: SubmissionRun, events: EventTable) -> 
         final = accuracy[-1][1]
         if not any(abs(value - final) <= tolerance for value, tolerance in numbers):
             raise fail(
-                f"the final validation accuracy of the {rate} run ({final:.4f}) printed",
+                f"the final validation accuracy of the {rate} run "
+                f"({final:.4f}) printed",
                 "printed: " + (shorten(output) or "nothing"),
                 "Print history.history['val_accuracy'][-1] after each model.fit.",
             )

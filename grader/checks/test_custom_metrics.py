@@ -58,7 +58,8 @@ def probe_value(run: SubmissionRun, events: EventTable, tag: str, epoch: int) ->
     if epoch not in values:
         record = probe_events(run, PROBE_STEP, "custom_epoch")[epoch]
         raise fail(
-            f"on_epoch_end({epoch}, logs={record['logs']}) writes '{tag}' at step {epoch}",
+            f"on_epoch_end({epoch}, logs={record['logs']}) writes '{tag}' "
+            f"at step {epoch}",
             f"steps written: {sorted(values) or 'none'}",
             "Write each scalar with step=epoch, and create the writer in __init__ "
             "with tf.summary.create_file_writer(log_dir).",
@@ -99,7 +100,8 @@ def test_learning_rate_value(run: SubmissionRun, events: EventTable) -> None:
     for step, value in events.scalars(folder, "learning_rate"):
         if not close(value, TASK_LEARNING_RATE, rel=1e-5):
             raise fail(
-                f"learning_rate {TASK_LEARNING_RATE} (the optimizer's rate) in {folder}",
+                f"learning_rate {TASK_LEARNING_RATE} (the optimizer's rate) "
+                f"in {folder}",
                 f"{value:.6g} at step {step}",
                 "Read the rate from self.model.optimizer.learning_rate.",
             )

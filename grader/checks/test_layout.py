@@ -28,7 +28,8 @@ def require_any_run(run: SubmissionRun, events: EventTable) -> None:
 def student_folders(run: SubmissionRun, events: EventTable) -> list[str]:
     probe_root = PurePosixPath(run.probe_log_dir).parts[0]
     return [
-        folder for folder in events.folders()
+        folder
+        for folder in events.folders()
         if PurePosixPath(folder).parts[:1] != (probe_root,)
     ]
 
@@ -37,7 +38,8 @@ def student_folders(run: SubmissionRun, events: EventTable) -> list[str]:
 def test_runs_under_one_root(run: SubmissionRun, events: EventTable) -> None:
     require_any_run(run, events)
     outside = [
-        folder for folder in student_folders(run, events)
+        folder
+        for folder in student_folders(run, events)
         if PurePosixPath(folder).parts[:1] != ("logs",)
     ]
     if outside:
@@ -54,7 +56,7 @@ def test_runs_distinct_folders(run: SubmissionRun, events: EventTable) -> None:
     require_any_run(run, events)
     frame = events.frame
     logged = frame[frame["folder"].str.startswith("logs/")]
-    repeats = Counter(zip(logged["folder"], logged["tag"], logged["step"]))
+    repeats = Counter(zip(logged["folder"], logged["tag"], logged["step"], strict=True))
     shared = sorted({folder for (folder, _, _), count in repeats.items() if count > 1})
     if shared:
         raise fail(

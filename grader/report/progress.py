@@ -47,8 +47,11 @@ class Progress:
             self._show(group, f"{label}, run {self._runs[group]}", milestone=True)
         elif kind == "epoch_end":
             epoch = int(event.get("epoch", 0)) + 1
-            self._show(group, f"{label}, run {self._runs.get(group, '?')}, "
-                       f"epoch {epoch}/{self._epochs.get(group, '?')}")
+            self._show(
+                group,
+                f"{label}, run {self._runs.get(group, '?')}, "
+                f"epoch {epoch}/{self._epochs.get(group, '?')}",
+            )
         elif kind == "step_start":
             self._show(group, label, milestone=True)
         elif kind == "step_end" and event.get("status") != "ok":
@@ -59,8 +62,10 @@ class Progress:
     def _show(self, group: str, text: str, milestone: bool = False) -> None:
         self._lines[group] = text
         if self._status is not None:
-            line = " | ".join(f"{name}: {escape(value)}"
-                              for name, value in sorted(self._lines.items()))
+            line = " | ".join(
+                f"{name}: {escape(value)}"
+                for name, value in sorted(self._lines.items())
+            )
             self._status.update(line)
         elif milestone:
             self._console.print(f"[{group}] {text}", markup=False, highlight=False)

@@ -14,7 +14,11 @@ from grader.runner.steps import StepOutcome, step_outcomes
 
 # Wall-clock limits in seconds. The reference solution needs about 10, 12 and
 # 25 s on a 2-core x86_64 machine, TensorFlow's import included.
-DEFAULT_TIME_LIMITS_S = {"callback": 180.0, "custom_metrics": 240.0, "comparison": 600.0}
+DEFAULT_TIME_LIMITS_S = {
+    "callback": 180.0,
+    "custom_metrics": 240.0,
+    "comparison": 600.0,
+}
 PROBE_LOG_DIR = "probes/custom_metrics"
 
 
@@ -59,8 +63,12 @@ def group_arguments(submission: Path, settings: RunSettings) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-def run_submission(submission: Path, workdir: Path, settings: RunSettings,
-                   listener: TraceListener | None = None) -> SubmissionRun:
+def run_submission(
+    submission: Path,
+    workdir: Path,
+    settings: RunSettings,
+    listener: TraceListener | None = None,
+) -> SubmissionRun:
     """Run every task group of ``submission`` with ``workdir`` as working directory."""
     arguments = group_arguments(submission.resolve(), settings)
     launches = [

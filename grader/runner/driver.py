@@ -89,7 +89,9 @@ def install_dataset(keras, data_path: Path) -> None:
 
 
 def describe_callback(callback: object, keras) -> dict:
-    description = {"class": f"{type(callback).__module__}.{type(callback).__qualname__}"}
+    description = {
+        "class": f"{type(callback).__module__}.{type(callback).__qualname__}"
+    }
     if isinstance(callback, keras.callbacks.TensorBoard):
         log_dir = str(callback.log_dir)
         description.update(

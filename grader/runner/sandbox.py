@@ -57,8 +57,13 @@ class GroupLaunch:
 
 
 class _Child:
-    def __init__(self, launch: GroupLaunch, process: subprocess.Popen,
-                 trace_reader: threading.Thread, output_dir: Path) -> None:
+    def __init__(
+        self,
+        launch: GroupLaunch,
+        process: subprocess.Popen,
+        trace_reader: threading.Thread,
+        output_dir: Path,
+    ) -> None:
         self.launch = launch
         self.process = process
         self.trace_reader = trace_reader
@@ -114,21 +119,35 @@ def _read_trace(fd: int, group: str, inbox: queue.Queue) -> None:
                 inbox.put((group, event))
 
 
-def _start(launch: GroupLaunch, workdir: Path, scratch: Path,
-           inbox: queue.Queue) -> _Child:
+def _start(
+    launch: GroupLaunch, workdir: Path, scratch: Path, inbox: queue.Queue
+) -> _Child:
     output_dir = scratch / launch.group
     home = output_dir / "home"
     home.mkdir(parents=True)
     read_fd, write_fd = os.pipe()
     command = [
-        sys.executable, "-I", str(DRIVER), "--group", launch.group,
-        "--trace-fd", str(write_fd), *launch.arguments,
+        sys.executable,
+        "-I",
+        str(DRIVER),
+        "--group",
+        launch.group,
+        "--trace-fd",
+        str(write_fd),
+        *launch.arguments,
     ]
-    with (output_dir / "stdout").open("wb") as stdout, \
-            (output_dir / "stderr").open("wb") as stderr:
+    with (
+        (output_dir / "stdout").open("wb") as stdout,
+        (output_dir / "stderr").open("wb") as stderr,
+    ):
         process = subprocess.Popen(
-            command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=stdout,
-            stderr=stderr, pass_fds=(write_fd,), start_new_session=True,
+            command,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=(write_fd,),
+            start_new_session=True,
             env=child_environment(home),
         )
     os.close(write_fd)
@@ -167,12 +186,17 @@ def _finish(child: _Child) -> GroupRun:
     )
 
 
-def run_groups(launches: list[GroupLaunch], workdir: Path, scratch: Path,
-               listener: TraceListener | None = None) -> dict[str, GroupRun]:
+def run_groups(
+    launches: list[GroupLaunch],
+    workdir: Path,
+    scratch: Path,
+    listener: TraceListener | None = None,
+) -> dict[str, GroupRun]:
     """Run every group at once; return when all have ended or been killed."""
     inbox: queue.Queue = queue.Queue()
-    children = {launch.group: _start(launch, workdir, scratch, inbox)
-                for launch in launches}
+    children = {
+        launch.group: _start(launch, workdir, scratch, inbox) for launch in launches
+    }
     runs: dict[str, GroupRun] = {}
     try:
         while len(runs) < len(children):
@@ -198,8 +222,9 @@ def run_groups(launches: list[GroupLaunch], workdir: Path, scratch: Path,
     return runs
 
 
-def _deliver(inbox: queue.Queue, children: Mapping[str, _Child],
-             listener: TraceListener | None) -> None:
+def _deliver(
+    inbox: queue.Queue, children: Mapping[str, _Child], listener: TraceListener | None
+) -> None:
     try:
         group, event = inbox.get(timeout=POLL_INTERVAL_S)
     except queue.Empty:
