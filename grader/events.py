@@ -19,6 +19,7 @@ import contextlib
 import logging
 import math
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -112,7 +113,9 @@ def find_event_files(root: Path) -> list[Path]:
 
 
 def read_event_file(path: Path) -> pd.DataFrame:
-    with tensorflow_hidden():
+    with tensorflow_hidden(), warnings.catch_warnings():
+        # tbparse 0.0.9 calls sort_values(inplace=True), which pandas 3.1 deprecates.
+        warnings.simplefilter("ignore", DeprecationWarning)
         reader = SummaryReader(str(path), pivot=False, extra_columns={"wall_time"})
         return reader.tensors
 

@@ -55,10 +55,17 @@ class GradingPlugin:
         config.stash[EVIDENCE_KEY] = Evidence(self._run, self._events, self._answers)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        seen: dict[str, str] = {}
         for item in items:
             marker = item.get_closest_marker("check")
             if marker is None or marker.args[0] not in RUBRIC_BY_ID:
                 raise pytest.UsageError(f"{item.nodeid} has no rubric check marker")
+            check_id = marker.args[0]
+            if check_id in seen:
+                raise pytest.UsageError(
+                    f"{item.nodeid} and {seen[check_id]} both score {check_id!r}"
+                )
+            seen[check_id] = item.nodeid
             item.add_marker(pytest.mark.timeout(CHECK_TIMEOUT_S))
 
     @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,216 @@
+"""The rubric checks on the recorded reference run, as is and with one fault each."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.events import read_events
+from grader.plugin import GradingPlugin, run_checks
+from grader.reflections import read_answers
+from grader.result import CheckResult
+from grader.rubric import RUBRIC
+from grader.runner import SubmissionRun
+from tests.recorded_run import RECORDING, load_run, replace_group
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = PROJECT_ROOT / "fixtures" / "submissions" / "reference"
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> SubmissionRun:
+    return load_run(
+        RECORDING, tmp_path / "workdir", REFERENCE / "tensorboard_starter.py"
+    )
+
+
+def grade(run: SubmissionRun) -> dict[str, CheckResult]:
+    answers = read_answers(run.submission.read_bytes())
+    plugin = GradingPlugin(run, read_events(run.workdir), answers)
+    assert run_checks(plugin) in (0, 1)
+    return {result.id: result for result in plugin.results()}
+
+
+def lost(results: dict[str, CheckResult]) -> set[str]:
+    return {
+        check_id for check_id, result in results.items() if result.status != "passed"
+    }
+
+
+def only_folder(run: SubmissionRun, prefix: str) -> Path:
+    (folder,) = (run.workdir / "logs").glob(prefix + "_2*")
+    return folder
+
+
+def edit_events(run: SubmissionRun, group: str, edit) -> SubmissionRun:
+    record = run.groups[group]
+    events = tuple(edit(dict(event)) for event in record.events)
+    return replace_group(run, dataclasses.replace(record, events=events))
+
+
+def test_reference_earns_everything(run: SubmissionRun) -> None:
+    results = grade(run)
+    assert set(results) == {item.id for item in RUBRIC}
+    assert lost(results) == set()
+
+
+def test_missing_basic_run(run: SubmissionRun) -> None:
+    shutil.rmtree(only_folder(run, "basic_test"))
+    results = grade(run)
+    assert lost(results) == {
+        "basic_run_curves",
+        "basic_run_histograms",
+        "basic_run_model_description",
+    }
+    assert "logs/basic_test_<YYYYMMDD-HHMMSS>" in results["basic_run_curves"].message
+
+
+def test_missing_rate_run(run: SubmissionRun) -> None:
+    folder = only_folder(run, "lr_0.1")
+    folder.rename(folder.with_name(folder.name.replace("lr_0.1", "lr_0.5")))
+    results = grade(run)
+    assert lost(results) == {
+        "comparison_three_runs", "comparison_epochs",
+        "comparison_trained_at_rate", "comparison_printed_accuracy",
+    }  # fmt: skip
+    assert "no run for 0.1" in results["comparison_three_runs"].message
+
+
+def test_rate_in_other_spellings(run: SubmissionRun) -> None:
+    for old, new in (("lr_0.001", "lr_1e-3"), ("lr_0.01", "learning_rate_0_01")):
+        folder = only_folder(run, old)
+        folder.rename(folder.with_name(folder.name.replace(old, new)))
+    assert lost(grade(run)) == set()
+
+
+def test_accuracy_not_printed(run: SubmissionRun) -> None:
+    record = dataclasses.replace(run.groups["comparison"], stdout="training done\n")
+    results = grade(replace_group(run, record))
+    assert lost(results) == {"comparison_printed_accuracy"}
+    assert "training done" in results["comparison_printed_accuracy"].message
+
+
+def test_accuracy_printed_as_percent(run: SubmissionRun) -> None:
+    events = read_events(run.workdir)
+    lines = []
+    for rate in ("0.001", "0.01", "0.1"):
+        folder = only_folder(run, "lr_" + rate).relative_to(run.workdir).as_posix()
+        final = events.scalars(folder + "/validation", "epoch_accuracy")[-1][1]
+        lines.append(f"rate {rate}: {final * 100:.1f}%")
+    record = dataclasses.replace(run.groups["comparison"], stdout="\n".join(lines))
+    assert lost(grade(replace_group(run, record))) == set()
+
+
+def test_two_runs_in_one_folder(run: SubmissionRun) -> None:
+    source = only_folder(run, "lr_0.01") / "train"
+    target = only_folder(run, "lr_0.001") / "train"
+    for event_file in source.iterdir():
+        shutil.copy(event_file, target / ("copy." + event_file.name))
+    results = grade(run)
+    assert "runs_distinct_folders" in lost(results)
+    assert "steps written twice" in results["runs_distinct_folders"].message
+
+
+def test_event_files_outside_logs(run: SubmissionRun) -> None:
+    (run.workdir / "logs" / "custom_metrics_test").rename(run.workdir / "custom")
+    results = grade(run)
+    assert lost(results) == {
+        "runs_under_one_root", "learning_rate_logged", "learning_rate_value",
+        "loss_ratio_logged", "loss_ratio_value",
+    }  # fmt: skip
+    assert "custom" in results["runs_under_one_root"].message
+
+
+def test_comparison_timed_out(run: SubmissionRun) -> None:
+    for folder in (run.workdir / "logs").glob("lr_*"):
+        shutil.rmtree(folder)
+    record = run.groups["comparison"]
+    started = [
+        event
+        for event in record.events
+        if event.get("step") != ""
+        and not (
+            event.get("step") == "compare_learning_rates"
+            and event["event"] != "step_start"
+        )
+    ]
+    record = dataclasses.replace(
+        record, status="timed_out", exit_code=-9, events=tuple(started), stdout=""
+    )
+    results = grade(replace_group(run, record))
+    assert lost(results) == {
+        "comparison_three_runs", "comparison_epochs",
+        "comparison_trained_at_rate", "comparison_printed_accuracy",
+    }  # fmt: skip
+    assert "time limit" in results["comparison_epochs"].message
+
+
+def test_zero_division_in_probe(run: SubmissionRun) -> None:
+    error = {
+        "type": "ZeroDivisionError",
+        "message": "float division by zero",
+        "frames": [
+            {"line": 80, "function": "on_epoch_end", "code": "ratio = loss / val_loss"}
+        ],
+    }
+
+    def fail_epoch_one(event: dict) -> dict:
+        if event.get("probe") == "custom_epoch" and event["epoch"] == 1:
+            event["error"] = error
+        return event
+
+    results = grade(edit_events(run, "custom_metrics", fail_epoch_one))
+    message = results["loss_ratio_zero_val_loss"].message
+    assert lost(results) == {"loss_ratio_zero_val_loss"}
+    assert "ZeroDivisionError" in message
+    assert "line 80" in message
+    assert "Guard the division" in message
+
+
+def test_wrong_callback_settings(run: SubmissionRun) -> None:
+    def histograms_off(event: dict) -> dict:
+        if event.get("probe") == "callback":
+            event["returned"] = {**event["returned"], "histogram_freq": 0}
+        return event
+
+    results = grade(edit_events(run, "callback", histograms_off))
+    assert lost(results) == {"callback_settings"}
+    assert "histogram_freq=0" in results["callback_settings"].message
+
+
+def test_timestamp_before_call(run: SubmissionRun) -> None:
+    def late_call(event: dict) -> dict:
+        if event.get("probe") == "callback":
+            event["before"] = event["after"] = "20991231-235959"
+        return event
+
+    results = grade(edit_events(run, "callback", late_call))
+    assert lost(results) == {"log_dir_timestamp_current"}
+
+
+def test_get_value_hint(run: SubmissionRun) -> None:
+    error = {
+        "type": "AttributeError",
+        "message": "module 'keras.backend' has no attribute 'get_value'",
+        "frames": [],
+    }
+
+    def crash_task(event: dict) -> dict:
+        if event.get("step") == "custom_metrics_test" and event["event"] == "step_end":
+            event.update(status="error", error=error)
+        return event
+
+    shutil.rmtree(run.workdir / "logs" / "custom_metrics_test")
+    results = grade(edit_events(run, "custom_metrics", crash_task))
+    assert "keras.ops.convert_to_numpy" in results["learning_rate_logged"].message
+
+
+def test_grader_fault_is_error(run: SubmissionRun) -> None:
+    broken = dataclasses.replace(run, steps={})
+    results = grade(broken)
+    assert results["callback_type"].status == "error"
+    assert "The grader's check itself failed" in results["callback_type"].message
+    assert results["reflection_1"].status == "passed"
