@@ -240,6 +240,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--probe-learning-rate", type=float, default=0.002)
     parser.add_argument("--probe-log-dir", default="probes/custom_metrics")
+    parser.add_argument("--nice", type=int, default=0)
     options = parser.parse_args()
     options.submission = options.submission.resolve()
     return options
@@ -247,6 +248,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     options = parse_args()
+    if options.nice:
+        os.nice(options.nice)
     trace = Trace(options.trace_fd)
     trace.step = "import"
     trace.emit("step_start")

@@ -47,7 +47,7 @@ def test_missing_submission_report(tmp_path: Path, capsys) -> None:
 
 
 def test_grader_failure_report(tmp_path: Path, monkeypatch, capsys) -> None:
-    def broken_grade(options, console):
+    def broken_grade(options, console, phases):
         raise OSError("disk full")
 
     monkeypatch.setattr(cli, "grade", broken_grade)
