@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-pyproject
 SUBMISSION ?= submission
+GRADE_FLAGS ?=
 
 .PHONY: grade test test-fast test-e2e bench lint clean
 
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 grade: $(STAMP)
-	$(PY) -m grader $(SUBMISSION)
+	$(PY) -m grader $(SUBMISSION) $(GRADE_FLAGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not e2e"

@@ -31,7 +31,7 @@ CHECK_TIMEOUT_S = 30
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the checks' fixtures hand out; grader/checks/conftest.py reads it."""
+    """The run, its events and its answers, which grader/checks/conftest.py hands out."""
 
     run: SubmissionRun
     events: EventTable

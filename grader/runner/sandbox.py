@@ -37,7 +37,7 @@ TraceListener = Callable[[str, dict], None]
 
 @dataclass(frozen=True)
 class GroupRun:
-    """How one task group's child process went, with what it traced and printed."""
+    """The outcome of one task group's child process, with its trace and output."""
 
     group: str
     status: TaskStatus

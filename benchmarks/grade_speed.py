@@ -1,0 +1,151 @@
+"""Benchmark: a grade of the reference solution against the serial floor.
+
+For each round it times two whole commands, one after the other:
+
+- ``make grade SUBMISSION=fixtures/submissions/reference``;
+- the serial floor, ``benchmarks/serial_floor.py``: one process that imports
+  TensorFlow and trains the reference's 75 epochs on the same subset with the
+  same callbacks, with no grader around it.
+
+It prints the median wall times, their ratio, the median time from the end of
+training to the finished report (the grader's ``--timings``), and the peak
+resident memory of the grade's whole process tree, sampled every 50 ms from
+/proc (Linux only). Usage: ``make bench`` or
+``.venv/bin/python -m benchmarks.grade_speed [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = PROJECT_ROOT / "fixtures" / "submissions" / "reference"
+SUBSET = PROJECT_ROOT / "fixtures" / "mnist" / "mnist_subset.npz"
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+SAMPLE_INTERVAL_S = 0.05
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Return the summed resident memory of ``root`` and all its descendants."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+
+    tree = {root}
+    changed = True
+    while changed:
+        children = {pid for pid, parent in parents.items() if parent in tree}
+        changed = not children <= tree
+        tree |= children
+
+    total = 0
+    for pid in tree:
+        try:
+            resident_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        total += resident_pages * PAGE_SIZE
+    return total
+
+
+def run_measured(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Run ``command``; return its wall time and its tree's peak memory in bytes."""
+    peak = 0
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_bytes(process.pid))
+            done.wait(SAMPLE_INTERVAL_S)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    process.wait()
+    elapsed = time.monotonic() - started
+    done.set()
+    sampler.join()
+    return elapsed, peak
+
+
+def grade_once(scratch: Path) -> tuple[float, int, float]:
+    timings = scratch / "timings.json"
+    flags = f"--timings {timings} --report-dir {scratch / 'report'} --color never"
+    command = ["make", "--no-print-directory", "grade",
+               f"SUBMISSION={REFERENCE}", f"GRADE_FLAGS={flags}"]  # fmt: skip
+    elapsed, peak = run_measured(command, PROJECT_ROOT)
+    result = json.loads((scratch / "report" / "results.json").read_text())
+    if result["total"] != 100:
+        raise SystemExit(f"The reference earned {result['total']}, not 100.")
+    report_s = json.loads(timings.read_text())["report_s"]
+    return elapsed, peak, report_s
+
+
+def floor_once(scratch: Path) -> float:
+    workdir = scratch / "floor"
+    workdir.mkdir()
+    command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "serial_floor.py"),
+               str(SUBSET), str(REFERENCE / "tensorboard_starter.py")]  # fmt: skip
+    elapsed, _ = run_measured(command, workdir)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default: 5)")
+    rounds = parser.parse_args().rounds
+
+    grades, floors, reports, peaks = [], [], [], []
+    for round_number in range(1, rounds + 1):
+        with tempfile.TemporaryDirectory() as scratch:
+            grade_s, peak, report_s = grade_once(Path(scratch))
+            floor_s = floor_once(Path(scratch))
+        grades.append(grade_s)
+        floors.append(floor_s)
+        reports.append(report_s)
+        peaks.append(peak)
+        print(
+            f"round {round_number}: grade {grade_s:.1f} s, floor {floor_s:.1f} s, "
+            f"report {report_s:.2f} s, peak {peak / 2**20:.0f} MiB",
+            flush=True,
+        )
+
+    grade_median = statistics.median(grades)
+    floor_median = statistics.median(floors)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"make grade (reference), median of {rounds}: {grade_median:.1f} s")
+    print(f"serial floor, median of {rounds}: {floor_median:.1f} s")
+    print(f"ratio grade / floor: {grade_median / floor_median:.2f} (target <= 1.0)")
+    print(f"report phase, median: {statistics.median(reports):.2f} s (target <= 1.5 s)")
+    print(
+        f"peak memory of the process tree, median: "
+        f"{statistics.median(peaks) / 2**20:.0f} MiB, max {max(peaks) / 2**20:.0f} "
+        "MiB (target < 2 GB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
