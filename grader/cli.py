@@ -127,12 +127,12 @@ def task_runs(groups: dict[str, GroupRun]) -> tuple[TaskRun, ...]:
             message = f"stopped after its {run.time_limit_s:.0f} s time limit"
         else:
             code = run.exit_code
-            how = (
+            ending = (
                 f"signal {-code}"
                 if code is not None and code < 0
                 else f"exit code {code}"
             )
-            message = f"ended early with {how} after {run.duration_s:.1f} s"
+            message = f"ended early with {ending} after {run.duration_s:.1f} s"
         runs.append(TaskRun(group, run.status, run.exit_code, run.duration_s, message))
     return tuple(runs)
 

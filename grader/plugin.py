@@ -31,7 +31,7 @@ CHECK_TIMEOUT_S = 30
 
 @dataclass(frozen=True)
 class Evidence:
-    """The run, its events and its answers, which grader/checks/conftest.py hands out."""
+    """The run, its events and answers, handed out by grader/checks/conftest.py."""
 
     run: SubmissionRun
     events: EventTable

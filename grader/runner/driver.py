@@ -2,9 +2,9 @@
 
 The grader starts this file with ``python -I driver.py ...`` in a fresh working
 directory. It imports only the standard library, NumPy and Keras, never the
-grader, because it shares the process with the student's code. What it sees is
-written as JSON lines to the trace file descriptor given on the command line;
-the grader reads them as data.
+grader, because it shares the process with the student's code. Each step,
+model.fit call and epoch is written as a JSON line to the trace file descriptor
+given on the command line, and the grader reads these lines only as data.
 
 Before the student's module is imported, keras.datasets.mnist.load_data is
 replaced by a loader of the grading subset, and every Model.fit call is wrapped
