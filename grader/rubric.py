@@ -1,7 +1,7 @@
 """The rubric: every check the grader scores, with its points.
 
 This table is the one place where points are set. Each check is a pytest test
-under grader/checks/ marked with ``@pytest.mark.check("<id>")``; a unit test
+under grader/checks/ marked with ``@pytest.mark.check("<id>")``. A unit test
 keeps the table and the tests one to one and the points summing to 100.
 """
 
