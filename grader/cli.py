@@ -25,7 +25,14 @@ from grader.dataset import verify_subset
 from grader.reflections import read_answers
 from grader.report.progress import Progress
 from grader.report.terminal import render_result
-from grader.result import CheckResult, GradeResult, TaskRun, errored_checks, write_json
+from grader.result import (
+    CheckResult,
+    GradeResult,
+    TaskRun,
+    TaskStatus,
+    errored_checks,
+    write_json,
+)
 from grader.rubric import RUBRIC
 from grader.runner import (
     DEFAULT_TIME_LIMITS_S,
@@ -118,23 +125,33 @@ def missing_submission_result(path: Path, started: datetime) -> GradeResult:
     )
 
 
-def task_runs(groups: dict[str, GroupRun]) -> tuple[TaskRun, ...]:
-    runs = []
-    for group, run in groups.items():
-        if run.status == "finished":
-            message = f"finished in {run.duration_s:.1f} s"
-        elif run.status == "timed_out":
-            message = f"stopped after its {run.time_limit_s:.0f} s time limit"
+def task_runs(run: SubmissionRun) -> tuple[TaskRun, ...]:
+    return tuple(task_run(group, run) for group in run.groups.values())
+
+
+def task_run(group: GroupRun, run: SubmissionRun) -> TaskRun:
+    status: TaskStatus = group.status
+    imported = run.steps[f"import:{group.group}"]
+    if group.status == "finished" and imported.status == "error":
+        # The child ran to its end, but none of the student's tasks could run.
+        error = imported.error or {}
+        status = "crashed"
+        message = (
+            f"importing the file failed with {error.get('type', 'an error')}: "
+            f"{error.get('message', '')}"
+        )
+    elif group.status == "finished":
+        message = f"finished in {group.duration_s:.1f} s"
+    elif group.status == "timed_out":
+        message = f"stopped after its {group.time_limit_s:.0f} s time limit"
+    else:
+        code = group.exit_code
+        if code is not None and code < 0:
+            ending = f"signal {-code}"
         else:
-            code = run.exit_code
-            ending = (
-                f"signal {-code}"
-                if code is not None and code < 0
-                else f"exit code {code}"
-            )
-            message = f"ended early with {ending} after {run.duration_s:.1f} s"
-        runs.append(TaskRun(group, run.status, run.exit_code, run.duration_s, message))
-    return tuple(runs)
+            ending = f"exit code {code}"
+        message = f"ended early with {ending} after {group.duration_s:.1f} s"
+    return TaskRun(group.group, status, group.exit_code, group.duration_s, message)
 
 
 def copy_logs(run: SubmissionRun, report_dir: Path) -> None:
@@ -181,7 +198,7 @@ def grade(
 
     return GradeResult(
         str(submission), started.isoformat(timespec="seconds"),
-        time.monotonic() - phases.started, checks, task_runs(run.groups),
+        time.monotonic() - phases.started, checks, task_runs(run),
     )  # fmt: skip
 
 

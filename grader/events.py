@@ -86,12 +86,17 @@ class EventTable:
     def files(self) -> list[str]:
         return sorted(self.frame["file"].unique())
 
-    def run_folders(self, under: str = "logs") -> list[str]:
-        """Return folders under ``under`` that hold a train or validation folder."""
+    def run_folders(self, under: str | None = None) -> list[str]:
+        """Return the folders that hold a train or validation folder of events.
+
+        With ``under``, only folders below that top-level folder count.
+        """
         runs = set()
         for folder in self.folders():
             path = PurePosixPath(folder)
-            if path.name in ("train", "validation") and is_under(path.parent, under):
+            if path.name not in ("train", "validation"):
+                continue
+            if under is None or is_under(path.parent, under):
                 runs.add(str(path.parent))
         return sorted(runs)
 

@@ -358,8 +358,9 @@ def _is_placeholder(text: str) -> bool:
         return True
     if joined.startswith("lorem ipsum"):
         return True
-    rest = " ".join(words[1:])
-    return words[0] in _PLACEHOLDER_PREFIXES and len(_letter_words(rest)) < MIN_WORDS
+    # An answer that still starts with a TODO mark is unfinished, however long
+    # the note after it ("TODO: write this after the runs").
+    return words[0] in _PLACEHOLDER_PREFIXES
 
 
 def _is_copied_question(text: str, question: str) -> bool:

@@ -168,7 +168,7 @@ def experiment_name(folder: str) -> str:
 
 
 def runs_named(events: EventTable, name: str) -> list[str]:
-    """Return the run folders under logs/ of experiment ``name``, timestamped or not.
+    """Return the run folders of experiment ``name``, timestamped or not.
 
     Folders without a timestamp count here, because the log-directory checks
     already score the timestamp; the curves are graded on their own.
@@ -188,15 +188,18 @@ def describe_folders(folders: list[str], limit: int = 8) -> str:
 
 
 def require_run(run: SubmissionRun, events: EventTable, name: str, step: str) -> str:
-    """Return the newest run folder named ``name``, or raise why there is none."""
+    """Return the newest run folder named ``name``, or raise why there is none.
+
+    A step that raised fails the check too, also after its run was logged,
+    because the script would stop there when the student runs it.
+    """
+    require_step(run, step)
     folders = runs_named(events, name)
     if folders:
         return folders[-1]
-    if run.steps[step].status != "ok":
-        require_step(run, step)
     raise fail(
         f"a run folder logs/{name}_<YYYYMMDD-HHMMSS> with train/ and validation/",
-        "run folders under logs/: " + describe_folders(events.run_folders()),
+        "run folders: " + describe_folders(events.run_folders()),
         f'{STEP_TITLES[step]} should pass create_tensorboard_callback("{name}") '
         "to model.fit(callbacks=[...]).",
     )

@@ -91,6 +91,12 @@ def test_log_dir_format(run: SubmissionRun) -> None:
         )
 
 
+def call_moment(before: str, after: str) -> str:
+    if before == after:
+        return f"the timestamp {before}, the moment of the call"
+    return f"a timestamp between {before} and {after}, the moments around the call"
+
+
 @pytest.mark.check("log_dir_timestamp_current")
 def test_log_dir_timestamp_current(run: SubmissionRun, events: EventTable) -> None:
     require_tensorboard(run)
@@ -100,8 +106,7 @@ def test_log_dir_timestamp_current(run: SubmissionRun, events: EventTable) -> No
         stamp = parsed[1] if parsed else ""
         if not event["before"] <= stamp <= event["after"]:
             raise fail(
-                f"a timestamp between {event['before']} and {event['after']}, the "
-                "moments before and after the call",
+                call_moment(event["before"], event["after"]),
                 f"log_dir={event['returned'].get('log_dir')!r}",
                 "Make the timestamp inside the function with datetime.now(), so each "
                 "call gets the time it runs.",

@@ -46,6 +46,7 @@ def rate_of(folder: str) -> float | None:
 
 def comparison_runs(run: SubmissionRun, events: EventTable) -> dict[float, str]:
     """Return the newest run folder per learning rate; raise when one is missing."""
+    require_step(run, STEP)
     runs: dict[float, str] = {}
     for folder in events.run_folders():
         rate = rate_of(folder)
@@ -54,12 +55,10 @@ def comparison_runs(run: SubmissionRun, events: EventTable) -> dict[float, str]:
 
     missing = [rate for rate in RATES if rate not in runs]
     if missing:
-        if run.steps[STEP].status != "ok":
-            require_step(run, STEP)
         raise fail(
             "one run folder per learning rate, named after it (for example "
             "logs/lr_0.001_<YYYYMMDD-HHMMSS>)",
-            f"no run for {', '.join(map(str, missing))}; run folders under logs/: "
+            f"no run for {', '.join(map(str, missing))}; run folders: "
             + describe_folders(events.run_folders()),
             'Give each run its own callback: create_tensorboard_callback(f"lr_{lr}").',
         )

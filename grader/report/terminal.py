@@ -68,7 +68,7 @@ def task_summary(task: TaskRun) -> str:
     summary = f"Task group '{escape(task.group)}' {escape(status)}"
     if task.status == "not_started":
         return summary + "."
-    if task.exit_code is not None:
+    if task.status == "crashed" and task.exit_code is not None:
         summary += f" with exit code {task.exit_code}"
     return summary + f" after {task.duration_s:.1f} s."
 

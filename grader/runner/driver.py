@@ -60,11 +60,14 @@ def error_details(error: BaseException, submission: Path) -> dict:
         for frame in traceback.extract_tb(error.__traceback__)
         if Path(frame.filename).resolve() == submission
     ]
+    message = str(error)
     if isinstance(error, SyntaxError):
+        # str() of a SyntaxError repeats the file and line that frames give.
         frames = [{"line": error.lineno, "function": "", "code": error.text or ""}]
+        message = str(error.msg)
     return {
         "type": type(error).__name__,
-        "message": str(error)[:2000],
+        "message": message[:2000],
         "frames": frames[-5:],
         "traceback": "".join(traceback.format_exception(error))[-6000:],
     }

@@ -117,11 +117,23 @@ def test_two_runs_in_one_folder(run: SubmissionRun) -> None:
 def test_event_files_outside_logs(run: SubmissionRun) -> None:
     (run.workdir / "logs" / "custom_metrics_test").rename(run.workdir / "custom")
     results = grade(run)
-    assert lost(results) == {
-        "runs_under_one_root", "learning_rate_logged", "learning_rate_value",
-        "loss_ratio_logged", "loss_ratio_value",
-    }  # fmt: skip
+    assert lost(results) == {"runs_under_one_root"}
     assert "custom" in results["runs_under_one_root"].message
+
+
+def test_step_error_after_logging(run: SubmissionRun) -> None:
+    error = {"type": "SystemExit", "message": "0", "frames": []}
+
+    def exit_after_fit(event: dict) -> dict:
+        if event.get("step") == "basic_test" and event["event"] == "step_end":
+            event.update(status="error", error=error)
+        return event
+
+    results = grade(edit_events(run, "callback", exit_after_fit))
+    assert lost(results) == {
+        "basic_run_curves", "basic_run_histograms", "basic_run_model_description"
+    }
+    assert "sys.exit()" in results["basic_run_curves"].message
 
 
 def test_comparison_timed_out(run: SubmissionRun) -> None:

@@ -230,9 +230,16 @@ def test_placeholder_flagged(placeholder: str) -> None:
     assert problem.startswith("Answer 1 is a placeholder")
 
 
-def test_todo_before_answer_counts() -> None:
+def test_todo_before_answer_flagged() -> None:
     answers = read_text(f"# A1: TODO {GOOD_ANSWERS[1]}\n")
-    assert find_problem(1, answers) is None
+    problem = find_problem(1, answers)
+    assert problem is not None
+    assert problem.startswith("Answer 1 is a placeholder")
+
+
+def test_long_todo_note_flagged() -> None:
+    answers = read_text("# A1: TODO: write this after the runs are done\n")
+    assert find_problem(1, answers) is not None
 
 
 def test_short_answer_flagged() -> None:
