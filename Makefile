@@ -36,8 +36,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.grade_speed
 
 lint: $(STAMP)
-	$(PY) -m ruff check grader tests benchmarks fixtures
-	$(PY) -m ruff format --check grader tests benchmarks fixtures
+	$(PY) -m ruff check grader tests benchmarks fixtures/mnist
+	$(PY) -m ruff format --check grader tests benchmarks fixtures/mnist
 
 clean:
 	rm -rf $(VENV) grade-report .pytest_cache
