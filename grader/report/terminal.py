@@ -108,16 +108,25 @@ def part_table(
     table.add_column("", no_wrap=True, width=1)
     table.add_column("Check", overflow="fold", ratio=1)
     table.add_column("Points", justify="right", no_wrap=True)
+    previous_message = None
     for check in checks:
-        add_check_rows(table, check, grader_error)
+        add_check_rows(table, check, grader_error, previous_message)
+        if check.status != "passed":
+            previous_message = check.message
     return table
 
 
-def add_check_rows(table: Table, check: CheckResult, grader_error: str | None) -> None:
+def add_check_rows(
+    table: Table,
+    check: CheckResult,
+    grader_error: str | None,
+    previous_message: str | None = None,
+) -> None:
     """Add the check's row and, unless it passed, a row with its message.
 
     An errored check whose message equals result.grader_error gets no message
-    row, because that error is printed once at the end of the report.
+    row, because that error is printed once at the end of the report. A message
+    equal to the one just above it is shortened to a reference to it.
     """
     mark = STATUS_MARKS.get(check.status, "?")
     points = f"{check.points}/{check.max_points}"
@@ -126,7 +135,10 @@ def add_check_rows(table: Table, check: CheckResult, grader_error: str | None) -
         return
     if check.status == "error" and check.message == grader_error:
         return
-    table.add_row("", Padding(to_text(escape(check.message)), MESSAGE_INDENT), "")
+    message = check.message
+    if message == previous_message:
+        message = "(same reason as above)"
+    table.add_row("", Padding(to_text(escape(message)), MESSAGE_INDENT), "")
 
 
 def next_steps(result: GradeResult) -> list[str]:

@@ -131,7 +131,9 @@ def test_step_error_after_logging(run: SubmissionRun) -> None:
 
     results = grade(edit_events(run, "callback", exit_after_fit))
     assert lost(results) == {
-        "basic_run_curves", "basic_run_histograms", "basic_run_model_description"
+        "basic_run_curves",
+        "basic_run_histograms",
+        "basic_run_model_description",
     }
     assert "sys.exit()" in results["basic_run_curves"].message
 

@@ -285,3 +285,13 @@ def test_errored_checks_explained() -> None:
 def test_missing_checks_line() -> None:
     text = single_line(render(make_result(())))
     assert "Points are missing but no check failed" in text
+
+
+def test_repeated_message_shortened() -> None:
+    checks = tuple(
+        failed(item) if item.part == "comparison" else passed(item) for item in RUBRIC
+    )
+    output = render(make_result(checks))
+    failures = sum(1 for item in RUBRIC if item.part == "comparison")
+    assert output.count("Hint: build the name") == 1
+    assert output.count("(same reason as above)") == failures - 1
