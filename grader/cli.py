@@ -180,7 +180,7 @@ class PhaseTimes:
 def grade(
     options: argparse.Namespace, console: Console, phases: PhaseTimes
 ) -> GradeResult:
-    started = datetime.now()
+    started = datetime.now().astimezone()
     submission = find_submission(options.submission)
     if submission is None:
         return missing_submission_result(options.submission, started)
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     console = make_console(options.color)
     phases = PhaseTimes()
-    started = datetime.now()
+    started = datetime.now().astimezone()
     try:
         result = grade(options, console, phases)
     except Exception as error:  # the outermost handler: a report is still written
