@@ -13,9 +13,8 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from grader.runner import RunSettings, SubmissionRun
+from grader.runner import RunSettings, SubmissionRun, collect_steps
 from grader.runner.sandbox import GroupRun
-from grader.runner.steps import step_outcomes
 
 RECORDING = Path(__file__).parent / "data" / "reference_run"
 
@@ -55,19 +54,11 @@ def load_run(source: Path, workdir: Path, submission: Path) -> SubmissionRun:
         finished=datetime.fromisoformat(record["finished"]),
         settings=settings,
         groups=groups,
-        steps=all_steps(groups),
+        steps=collect_steps(groups),
     )
-
-
-def all_steps(groups: dict[str, GroupRun]) -> dict:
-    steps = {}
-    for run in groups.values():
-        for name, outcome in step_outcomes(run).items():
-            steps[name if name != "import" else f"import:{run.group}"] = outcome
-    return steps
 
 
 def replace_group(run: SubmissionRun, group: GroupRun) -> SubmissionRun:
     """Return ``run`` with one group's record replaced and its steps derived again."""
     groups = {**run.groups, group.group: group}
-    return dataclasses.replace(run, groups=groups, steps=all_steps(groups))
+    return dataclasses.replace(run, groups=groups, steps=collect_steps(groups))

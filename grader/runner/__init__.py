@@ -85,10 +85,15 @@ def run_submission(
         shutil.rmtree(scratch, ignore_errors=True)
     finished = datetime.now()
 
+    return SubmissionRun(
+        submission, workdir, started, finished, settings, groups, collect_steps(groups)
+    )
+
+
+def collect_steps(groups: dict[str, GroupRun]) -> dict[str, StepOutcome]:
+    """Return every group's step outcomes; each import step is keyed import:<group>."""
     steps: dict[str, StepOutcome] = {}
     for run in groups.values():
         for name, outcome in step_outcomes(run).items():
             steps[name if name != "import" else f"import:{run.group}"] = outcome
-    return SubmissionRun(
-        submission, workdir, started, finished, settings, groups, steps
-    )
+    return steps
