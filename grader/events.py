@@ -10,7 +10,9 @@ Measured with TensorFlow 2.21 and Keras 3.15: the Keras TensorBoard callback
 writes ``<run>/train`` and ``<run>/validation`` with ``epoch_loss``,
 ``epoch_accuracy`` and (train only) ``epoch_learning_rate``; weight histograms
 are tagged ``<layer path>/histogram`` with an (n, 3) array per step; the model
-description is a ``keras`` tag holding JSON bytes.
+description is a ``keras`` tag holding JSON bytes. Keras 3.12.4, which pip
+installs on Python 3.10, tags the histograms by variable name only
+(``kernel/histogram``), so two layers share a tag in one folder.
 """
 
 from __future__ import annotations

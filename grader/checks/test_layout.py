@@ -55,7 +55,12 @@ def test_runs_under_one_root(run: SubmissionRun, events: EventTable) -> None:
 def test_runs_distinct_folders(run: SubmissionRun, events: EventTable) -> None:
     require_any_run(run, events)
     frame = events.frame
-    logged = frame[frame["folder"].str.startswith("logs/")]
+    # Histogram tags are left out: Keras 3.12 gives the kernels of two layers
+    # the same tag, "kernel/histogram", in one run's folder.
+    logged = frame[
+        frame["folder"].str.startswith("logs/")
+        & ~frame["tag"].str.endswith("/histogram")
+    ]
     repeats = Counter(zip(logged["folder"], logged["tag"], logged["step"], strict=True))
     shared = sorted({folder for (folder, _, _), count in repeats.items() if count > 1})
     if shared:
