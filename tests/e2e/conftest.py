@@ -23,7 +23,7 @@ INTERRUPT_GRACE_S = 10
 
 @dataclass(frozen=True)
 class Grade:
-    """What one run of ``python -m grader`` returned and wrote."""
+    """The exit code, results.json and output of one ``python -m grader`` run."""
 
     exit_code: int
     results: dict

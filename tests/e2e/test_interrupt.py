@@ -1,0 +1,53 @@
+"""Stopping the grader stops the student's code too."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HANG = PROJECT_ROOT / "fixtures" / "submissions" / "hang"
+
+
+def driver_processes(submission: Path) -> list[int]:
+    """Return the pids of task-group children that grade ``submission``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        text = [part.decode(errors="replace") for part in command]
+        if any(part.endswith("driver.py") for part in text) and any(
+            str(submission) in part for part in text
+        ):
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_sigterm_kills_task_groups(tmp_path: Path) -> None:
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "grader", str(HANG), "--report-dir", str(tmp_path),
+         "--color", "never"],
+        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while len(driver_processes(HANG.resolve() / "tensorboard_starter.py")) < 3:
+        assert time.monotonic() < deadline, "the task groups did not start"
+        time.sleep(0.2)
+
+    grader.send_signal(signal.SIGTERM)
+    exit_code = grader.wait(timeout=30)
+
+    assert exit_code == 128 + signal.SIGTERM
+    assert driver_processes(HANG.resolve() / "tensorboard_starter.py") == []
