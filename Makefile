@@ -1,6 +1,7 @@
 # make grade   grade submission/ (or SUBMISSION=path) and write grade-report/
 # make test    the harness's own tests: the fast layer, then the end-to-end layer
 # make bench   time a grade of the reference solution against a plain training run
+# make gradescope   build autograder.zip for Gradescope
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed-from-pyproject
 SUBMISSION ?= submission
 GRADE_FLAGS ?=
 
-.PHONY: grade test test-fast test-e2e bench lint clean
+.PHONY: grade test test-fast test-e2e bench lint clean gradescope
 
 # The virtual environment is rebuilt whenever pyproject.toml is newer than it.
 $(STAMP): pyproject.toml
@@ -35,9 +36,13 @@ test-e2e: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.grade_speed
 
+# build_zip.py needs only the standard library, so no .venv is built for it.
+gradescope:
+	$(PYTHON) gradescope/build_zip.py --output autograder.zip
+
 lint: $(STAMP)
-	$(PY) -m ruff check grader tests benchmarks fixtures/mnist
-	$(PY) -m ruff format --check grader tests benchmarks fixtures/mnist
+	$(PY) -m ruff check grader tests benchmarks fixtures/mnist gradescope
+	$(PY) -m ruff format --check grader tests benchmarks fixtures/mnist gradescope
 
 clean:
-	rm -rf $(VENV) grade-report .pytest_cache
+	rm -rf $(VENV) grade-report .pytest_cache autograder.zip
