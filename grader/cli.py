@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +24,15 @@ from rich.console import Console
 
 from grader.dataset import verify_subset
 from grader.reflections import read_answers
+from grader.report.github import (
+    annotations,
+    commands_stopped,
+    path_in_repository,
+    read_submission_source,
+    write_github_outputs,
+)
+from grader.report.gradescope import write_gradescope
+from grader.report.junit import write_junit
 from grader.report.progress import Progress
 from grader.report.terminal import render_result
 from grader.result import (
@@ -98,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="colour in the terminal report (default: auto)",
     )
+    parser.add_argument(
+        "--gradescope-results", type=Path, metavar="PATH",
+        help="also write Gradescope's results.json to PATH",
+    )  # fmt: skip
+    parser.add_argument(
+        "--github", action="store_true",
+        help="for GitHub Actions: write the step outputs, the step summary and "
+        "annotations, and pause workflow commands while the report prints",
+    )  # fmt: skip
     parser.add_argument("--timings", type=Path, help=argparse.SUPPRESS)
     return parser  # fmt: skip
 
@@ -240,6 +260,28 @@ def make_console(color: str) -> Console:
     return Console()
 
 
+def write_reports(result: GradeResult, options: argparse.Namespace) -> GradeResult:
+    """Write every report file; return the result, marked failed if one is missing.
+
+    Each format is rendered from the same result, and a file that cannot be
+    written does not stop the others.
+    """
+    writers: list[tuple[Path, Callable[[GradeResult, Path], None]]] = [
+        (options.report_dir / "results.json", write_json),
+        (options.report_dir / "junit.xml", write_junit),
+    ]
+    if options.gradescope_results is not None:
+        writers.append((options.gradescope_results, write_gradescope))
+
+    for path, write in writers:
+        try:
+            write(result, path)
+        except OSError as error:
+            logger.error("Cannot write %s: %s", path, error)
+            result = replace(result, grader_error=f"Cannot write {path}: {error}")
+    return result
+
+
 def stop_on_sigterm(signum: int, frame: object) -> None:
     # SystemExit unwinds through the runner, which kills the task groups; they
     # run in sessions of their own and would outlive the grader otherwise.
@@ -252,6 +294,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     console = make_console(options.color)
+    if not options.github:
+        return grade_and_report(options, console).exit_code
+
+    # The report quotes text that the submission influenced, so no line of it
+    # may act as a workflow command; annotations are printed after the pause.
+    with commands_stopped(sys.stdout):
+        result = grade_and_report(options, console)
+    try:
+        publish_to_github(result)
+    except OSError as error:
+        logger.error("Cannot write the GitHub Actions outputs: %s", error)
+        return 2
+    return result.exit_code
+
+
+def publish_to_github(result: GradeResult) -> None:
+    """Print the annotations and write the step outputs and the step summary."""
+    source = read_submission_source(result.submission)
+    path = path_in_repository(result.submission, os.environ)
+    for line in annotations(result, source, path):
+        print(line)
+    write_github_outputs(result, os.environ, source, path)
+
+
+def grade_and_report(options: argparse.Namespace, console: Console) -> GradeResult:
+    """Grade, write the report files and print the report; return the result."""
     phases = PhaseTimes()
     started = datetime.now().astimezone()
     try:
@@ -264,14 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             0.0, errored_checks(message), (), grader_error=message,
         )  # fmt: skip
 
-    path = options.report_dir / "results.json"
-    try:
-        write_json(result, path)
-    except OSError as error:
-        logger.error("Cannot write %s: %s", path, error)
-        result = replace(result, grader_error=f"Cannot write {path}: {error}")
+    result = write_reports(result, options)
     render_result(result, console)
+    path = options.report_dir / "results.json"
     console.print(f"Report: {path}", markup=False, highlight=False)
     if options.timings is not None:
         phases.write(options.timings)
-    return result.exit_code
+    return result

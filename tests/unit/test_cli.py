@@ -44,6 +44,7 @@ def test_missing_submission_report(tmp_path: Path, capsys) -> None:
     assert {check["status"] for check in result["checks"]} == {"failed"}
     assert "nothing at" in result["checks"][0]["message"]
     assert "Score: 0/100" in capsys.readouterr().out
+    assert (report_dir / "junit.xml").is_file()
 
 
 def test_grader_failure_report(tmp_path: Path, monkeypatch, capsys) -> None:
