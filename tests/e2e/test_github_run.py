@@ -15,6 +15,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SUBMISSION = PROJECT_ROOT / "fixtures" / "submissions" / "prints_workflow_commands"
+# The fixture has no expected.json, so test_submissions does not grade it a
+# second time; these are the checks it loses.
+LOST = {
+    "comparison_three_runs", "comparison_epochs",
+    "comparison_trained_at_rate", "comparison_printed_accuracy",
+}  # fmt: skip
 FORGED = ("::notice title=Autograding complete", "::set-output", "::error file=grader")
 
 
@@ -37,7 +43,9 @@ def github_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         line.split("=", 1)
         for line in (folder / "output").read_text(encoding="utf-8").splitlines()
     )
+    results = json.loads((folder / "report" / "results.json").read_text())
     return {
+        "results": results,
         "exit_code": completed.returncode,
         "stdout": completed.stdout,
         "outputs": outputs,
@@ -62,6 +70,11 @@ def commands_outside_pause(stdout: str) -> list[str]:
 
 def test_exit_code(github_run: dict) -> None:
     assert github_run["exit_code"] == 1
+
+
+def test_lost_checks(github_run: dict) -> None:
+    checks = github_run["results"]["checks"]
+    assert {check["id"] for check in checks if check["status"] != "passed"} == LOST
 
 
 def test_forged_commands_inert(github_run: dict) -> None:
