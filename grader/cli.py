@@ -128,12 +128,24 @@ def find_submission(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def describe_missing(path: Path) -> str:
+    if not path.exists():
+        return f"nothing at {path}"
+    if path.is_file():
+        return f"{path}, which is not a file the grader can read"
+    python_files = sorted(child.name for child in path.glob("*.py"))
+    if not python_files:
+        return f"no {SUBMISSION_FILE} and no other .py file in {path}"
+    shown = ", ".join(python_files[:5]) + (" ..." if len(python_files) > 5 else "")
+    return f"no {SUBMISSION_FILE} in {path}; it holds {shown}"
+
+
 def missing_submission_result(path: Path, started: datetime) -> GradeResult:
     message = (
         f"Expected: the file {SUBMISSION_FILE}, or a folder that holds it\n"
-        f"Found: nothing at {path}\n"
-        "Hint: run make grade from the project folder, or name your file with "
-        "make grade SUBMISSION=path/to/tensorboard_starter.py."
+        f"Found: {describe_missing(path)}\n"
+        "Hint: run make grade from the project folder, or point the grader at "
+        "your file: make grade SUBMISSION=path/to/tensorboard_starter.py."
     )
     checks = tuple(
         CheckResult(item.id, item.title, item.part, 0, item.points, "failed", message)

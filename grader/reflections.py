@@ -67,9 +67,18 @@ _PLACEHOLDERS = frozenset(
         "lorem ipsum",
     }
 )
-# An answer that starts with one of these words and has fewer than MIN_WORDS
-# words after it, such as "TODO: write this", is still a placeholder.
+# An answer that starts with one of these marks is still a placeholder when the
+# mark is in capitals ("TODO write this after the runs"), is followed by a colon
+# or dash ("todo: finish"), or has fewer than MIN_WORDS words after it. Spanish
+# "Todo el entrenamiento ..." is a real answer.
 _PLACEHOLDER_PREFIXES = frozenset({"todo", "tbd", "tbc", "fixme", "xxx"})
+_MARK_RE = re.compile(r"\s*(todo|tbd|tbc|fixme|xxx)\b(\s*[:\-\u2013\u2014])?", re.I)
+# Scripts written without spaces between words; an answer in them counts by
+# characters, CJK_CHARACTERS_PER_WORD to a word.
+_NO_SPACE_SCRIPT_RE = re.compile(
+    "[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+)
+CJK_CHARACTERS_PER_WORD = 2
 _NON_CODE_TOKENS = frozenset(
     {
         tokenize.COMMENT,
@@ -305,7 +314,7 @@ def _placeholder_problem(number: int, text: str) -> str | None:
 
 
 def _length_problem(number: int, text: str) -> str | None:
-    count = len(_letter_words(text))
+    count = _word_count(text)
     if count >= MIN_WORDS:
         return None
     noun = "word" if count == 1 else "words"
@@ -358,9 +367,12 @@ def _is_placeholder(text: str) -> bool:
         return True
     if joined.startswith("lorem ipsum"):
         return True
-    # An answer that still starts with a TODO mark is unfinished, however long
-    # the note after it ("TODO: write this after the runs").
-    return words[0] in _PLACEHOLDER_PREFIXES
+    if words[0] not in _PLACEHOLDER_PREFIXES:
+        return False
+    mark = _MARK_RE.match(text)
+    if mark is not None and (mark[1].isupper() or mark[2]):
+        return True
+    return len(_letter_words(" ".join(words[1:]))) < MIN_WORDS
 
 
 def _is_copied_question(text: str, question: str) -> bool:
@@ -392,6 +404,13 @@ def _is_similar(first: str, second: str, threshold: float) -> bool:
 
 def _normalise(text: str) -> str:
     return " ".join(_TOKEN_WORD_RE.findall(text.lower()))
+
+
+def _word_count(text: str) -> int:
+    """Count words, and characters of scripts without spaces by pairs."""
+    spaced = _NO_SPACE_SCRIPT_RE.sub(" ", text)
+    unspaced = len(_NO_SPACE_SCRIPT_RE.findall(text))
+    return len(_letter_words(spaced)) + unspaced // CJK_CHARACTERS_PER_WORD
 
 
 def _letter_words(text: str) -> list[str]:

@@ -25,7 +25,10 @@ OTHER_TASK_RUNS = ("basic_test", "custom_metrics_test")
 # A number in a run name: "0.001", "1e-3", "0_001" (a name cannot hold a dot
 # on every file system, so an underscore is read as a decimal point too).
 NAME_NUMBER = re.compile(r"\d+(?:[._]\d+)?(?:[eE]-?\d+)?")
-PRINTED_NUMBER = re.compile(r"(?<![\w.])(\d*\.(\d+))(%?)")
+# "0.9275", ".93", "92.75%", "93 %": a number with decimals, or a whole
+# percentage. A whole number without "%" is left out, because "0" from
+# "lr=0" or "1" from "1 of 3" would match an accuracy within 0.5.
+PRINTED_NUMBER = re.compile(r"(?<![\w.])(\d*\.(\d+)|\d+)(\s?%)?")
 
 
 def rate_of(folder: str) -> float | None:
@@ -102,9 +105,12 @@ def printed_numbers(text: str) -> list[tuple[float, float]]:
     """Return (value, tolerance) for each decimal number printed, percentages scaled."""
     numbers = []
     for match in PRINTED_NUMBER.finditer(text):
+        decimals = len(match[2] or "")
+        if not decimals and not match[3]:
+            continue
         value = float(match[1])
-        tolerance = 0.5 * 10 ** -len(match[2]) + 1e-7
-        if match[3] == "%":
+        tolerance = 0.5 * 10**-decimals + 1e-7
+        if match[3]:
             value, tolerance = value / 100, tolerance / 100
         numbers.append((value, tolerance))
     return numbers

@@ -107,6 +107,25 @@ def test_accuracy_printed_as_percent(run: SubmissionRun) -> None:
     assert lost(grade(replace_group(run, record))) == set()
 
 
+@pytest.mark.parametrize("form", ["{:.0%}", "{:.1%}", "{:.4f}", "{:.2f} %"])
+def test_accuracy_print_forms(run: SubmissionRun, form: str) -> None:
+    events = read_events(run.workdir)
+    lines = []
+    for rate in ("0.001", "0.01", "0.1"):
+        folder = only_folder(run, "lr_" + rate).relative_to(run.workdir).as_posix()
+        final = events.scalars(folder + "/validation", "epoch_accuracy")[-1][1]
+        shown = form.format(final * 100 if form.endswith(" %") else final)
+        lines.append(f"rate {rate}: {shown}")
+    record = dataclasses.replace(run.groups["comparison"], stdout="\n".join(lines))
+    assert lost(grade(replace_group(run, record))) == set()
+
+
+def test_whole_numbers_not_accuracy(run: SubmissionRun) -> None:
+    output = "lr=0 epochs=1 runs=1 done 0\n"
+    record = dataclasses.replace(run.groups["comparison"], stdout=output)
+    assert lost(grade(replace_group(run, record))) == {"comparison_printed_accuracy"}
+
+
 def test_two_runs_in_one_folder(run: SubmissionRun) -> None:
     source = only_folder(run, "lr_0.01") / "train"
     target = only_folder(run, "lr_0.001") / "train"

@@ -59,3 +59,11 @@ def test_grader_failure_report(tmp_path: Path, monkeypatch, capsys) -> None:
     assert result["grader_error"] == "The grader failed: OSError: disk full"
     assert len(result["checks"]) == len(RUBRIC)
     assert {check["status"] for check in result["checks"]} == {"error"}
+
+
+def test_missing_file_lists_folder(tmp_path: Path) -> None:
+    (tmp_path / "tensorboard_starter (1).py").write_text("", encoding="utf-8")
+    found = cli.describe_missing(tmp_path)
+    assert found == (
+        f"no tensorboard_starter.py in {tmp_path}; it holds tensorboard_starter (1).py"
+    )

@@ -390,3 +390,18 @@ def test_long_word_quote_cut() -> None:
     problem = find_problem(1, answers)
     assert problem is not None
     assert f"found '{'x' * 57}...'" in problem
+
+
+def test_spanish_todo_counts() -> None:
+    text = "# A1: Todo el entrenamiento oscila mucho y la perdida no baja.\n"
+    assert find_problem(1, read_text(text)) is None
+
+
+def test_lowercase_todo_colon_flagged() -> None:
+    text = "# A1: todo: the loss drops fast and then jumps around\n"
+    assert find_problem(1, read_text(text)) is not None
+
+
+def test_japanese_answer_counts() -> None:
+    text = "# A1: 損失曲線は大きく振動して収束しない\n"
+    assert find_problem(1, read_text(text)) is None
