@@ -1,7 +1,10 @@
 import signal
 import sys
 
-from grader.cli import main, stop_on_sigterm
+from grader.cli import main
+from grader.runner.sandbox import STOP
 
-signal.signal(signal.SIGTERM, stop_on_sigterm)
+# The task groups run in sessions of their own and would outlive the grader,
+# so a SIGTERM stops the grade through the runner, which kills them.
+signal.signal(signal.SIGTERM, STOP.handle)
 sys.exit(main())

@@ -294,12 +294,6 @@ def write_reports(result: GradeResult, options: argparse.Namespace) -> GradeResu
     return result
 
 
-def stop_on_sigterm(signum: int, frame: object) -> None:
-    # SystemExit unwinds through the runner, which kills the task groups; they
-    # run in sessions of their own and would outlive the grader otherwise.
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
     logging.basicConfig(

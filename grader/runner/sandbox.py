@@ -35,6 +35,32 @@ INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 TraceListener = Callable[[str, dict], None]
 
 
+class StopSignal:
+    """A SIGTERM handler that never interrupts the start of a task group.
+
+    While run_groups watches the groups, the handler only records the request,
+    and the watch loop kills every group and raises SystemExit at a point
+    where no start is half done. At any other time no group is running, so the
+    handler raises SystemExit at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.watching = False
+
+    def handle(self, signum: int, frame: object) -> None:
+        self.requested.set()
+        if not self.watching:
+            raise SystemExit(128 + signum)
+
+    def raise_if_requested(self) -> None:
+        if self.requested.is_set():
+            raise SystemExit(128 + signal.SIGTERM)
+
+
+STOP = StopSignal()
+
+
 @dataclass(frozen=True)
 class GroupRun:
     """The outcome of one task group's child process, with its trace and output."""
@@ -205,12 +231,14 @@ def run_groups(
 ) -> dict[str, GroupRun]:
     """Run every group at once; return when all have ended or been killed."""
     inbox: queue.Queue = queue.Queue()
-    children = {
-        launch.group: _start(launch, workdir, scratch, inbox) for launch in launches
-    }
+    children: dict[str, _Child] = {}
     runs: dict[str, GroupRun] = {}
+    STOP.watching = True
     try:
+        for launch in launches:
+            children[launch.group] = _start(launch, workdir, scratch, inbox)
         while len(runs) < len(children):
+            STOP.raise_if_requested()
             _deliver(inbox, children, listener)
             for group, child in children.items():
                 if group in runs:
@@ -230,6 +258,8 @@ def run_groups(
             if child.process.poll() is None:
                 _kill_group(child.process)
                 child.process.wait()
+        STOP.watching = False
+    STOP.raise_if_requested()
     return runs
 
 
