@@ -136,8 +136,8 @@ def describe_missing(path: Path) -> str:
     python_files = sorted(child.name for child in path.glob("*.py"))
     if not python_files:
         return f"no {SUBMISSION_FILE} and no other .py file in {path}"
-    shown = ", ".join(python_files[:5]) + (" ..." if len(python_files) > 5 else "")
-    return f"no {SUBMISSION_FILE} in {path}; it holds {shown}"
+    listed = ", ".join(python_files[:5]) + (" ..." if len(python_files) > 5 else "")
+    return f"no {SUBMISSION_FILE} in {path}; it holds {listed}"
 
 
 def missing_submission_result(path: Path, started: datetime) -> GradeResult:

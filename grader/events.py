@@ -1,6 +1,6 @@
 """Read TensorBoard event files with tbparse, without importing TensorFlow.
 
-tbparse 0.0.9 imports TensorFlow when it can, which takes about 5 s; without
+tbparse 0.0.9 imports TensorFlow when it can, which takes about 5 s. Without
 it, tbparse falls back to the TensorBoard package's own protobuf stub, which
 parses the ``tensors`` events that TensorFlow 2 writes for scalars, histograms
 and text. So TensorFlow is hidden while tbparse is imported and while it reads,

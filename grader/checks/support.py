@@ -181,10 +181,10 @@ def runs_named(events: EventTable, name: str) -> list[str]:
 def describe_folders(folders: list[str], limit: int = 8) -> str:
     if not folders:
         return "no folders"
-    shown = ", ".join(folders[:limit])
+    listed = ", ".join(folders[:limit])
     if len(folders) > limit:
-        shown += f" and {len(folders) - limit} more"
-    return shown
+        listed += f" and {len(folders) - limit} more"
+    return listed
 
 
 def require_run(run: SubmissionRun, events: EventTable, name: str, step: str) -> str:

@@ -96,28 +96,36 @@ def test_accuracy_not_printed(run: SubmissionRun) -> None:
     assert "training done" in results["comparison_printed_accuracy"].message
 
 
-def test_accuracy_printed_as_percent(run: SubmissionRun) -> None:
+def final_accuracies(run: SubmissionRun) -> dict[str, float]:
+    """Return the last logged validation accuracy of each comparison run."""
     events = read_events(run.workdir)
-    lines = []
+    finals = {}
     for rate in ("0.001", "0.01", "0.1"):
         folder = only_folder(run, "lr_" + rate).relative_to(run.workdir).as_posix()
-        final = events.scalars(folder + "/validation", "epoch_accuracy")[-1][1]
-        lines.append(f"rate {rate}: {final * 100:.1f}%")
+        finals[rate] = events.scalars(folder + "/validation", "epoch_accuracy")[-1][1]
+    return finals
+
+
+def with_comparison_output(run: SubmissionRun, lines: list[str]) -> SubmissionRun:
     record = dataclasses.replace(run.groups["comparison"], stdout="\n".join(lines))
-    assert lost(grade(replace_group(run, record))) == set()
+    return replace_group(run, record)
+
+
+def test_accuracy_printed_as_percent(run: SubmissionRun) -> None:
+    lines = [
+        f"rate {rate}: {final * 100:.1f}%"
+        for rate, final in final_accuracies(run).items()
+    ]
+    assert lost(grade(with_comparison_output(run, lines))) == set()
 
 
 @pytest.mark.parametrize("form", ["{:.0%}", "{:.1%}", "{:.4f}", "{:.2f} %"])
 def test_accuracy_print_forms(run: SubmissionRun, form: str) -> None:
-    events = read_events(run.workdir)
     lines = []
-    for rate in ("0.001", "0.01", "0.1"):
-        folder = only_folder(run, "lr_" + rate).relative_to(run.workdir).as_posix()
-        final = events.scalars(folder + "/validation", "epoch_accuracy")[-1][1]
-        shown = form.format(final * 100 if form.endswith(" %") else final)
-        lines.append(f"rate {rate}: {shown}")
-    record = dataclasses.replace(run.groups["comparison"], stdout="\n".join(lines))
-    assert lost(grade(replace_group(run, record))) == set()
+    for rate, final in final_accuracies(run).items():
+        printed = form.format(final * 100 if form.endswith(" %") else final)
+        lines.append(f"rate {rate}: {printed}")
+    assert lost(grade(with_comparison_output(run, lines))) == set()
 
 
 def test_whole_numbers_not_accuracy(run: SubmissionRun) -> None:
