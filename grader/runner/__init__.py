@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from grader.runner.limits import (
+    DEFAULT_FILE_BYTES,
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_PROCESSES,
+    Limits,
+)
 from grader.runner.sandbox import GroupLaunch, GroupRun, TraceListener, run_groups
 from grader.runner.steps import StepOutcome, step_outcomes
 
@@ -30,12 +36,28 @@ class RunSettings:
     time_limits_s: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_TIME_LIMITS_S)
     )
+    # CPU seconds of each group's processes together; a group missing here
+    # may use as many CPU seconds as its wall-clock limit.
+    cpu_limits_s: dict[str, float] = field(default_factory=dict)
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+    file_bytes: int = DEFAULT_FILE_BYTES
+    processes: int = DEFAULT_PROCESSES
     seed: int = 1234
     # Chosen per grading run, and at least twice the exercise's 0.001, so that a
     # callback that logs a fixed 0.001 instead of reading the optimizer fails.
     probe_learning_rate: float = field(
         default_factory=lambda: round(random.uniform(0.002, 0.009), 6)
     )
+
+    def limits(self, group: str) -> Limits:
+        wall = self.time_limits_s[group]
+        return Limits(
+            wall_s=wall,
+            cpu_s=self.cpu_limits_s.get(group, wall),
+            memory_bytes=self.memory_bytes,
+            file_bytes=self.file_bytes,
+            processes=self.processes,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,8 +96,10 @@ def run_submission(
     """Run every task group of ``submission`` with ``workdir`` as working directory."""
     arguments = group_arguments(submission.resolve(), settings)
     launches = [
-        GroupLaunch(group, arguments, limit, 0 if group == LONGEST_GROUP else 5)
-        for group, limit in settings.time_limits_s.items()
+        GroupLaunch(
+            group, arguments, settings.limits(group), 0 if group == LONGEST_GROUP else 5
+        )
+        for group in settings.time_limits_s
     ]
     scratch = Path(tempfile.mkdtemp(prefix="tensorboard-grader-output-"))
     started = datetime.now()

@@ -6,20 +6,26 @@ grader, because it shares the process with the student's code. Each step,
 model.fit call and epoch is written as a JSON line to the trace file descriptor
 given on the command line, and the grader reads these lines only as data.
 
-Before the student's module is imported, keras.datasets.mnist.load_data is
-replaced by a loader of the grading subset, and every Model.fit call is wrapped
-so that its callbacks, learning rate and per-epoch logs reach the trace. The
-wrapper also sets verbose=0, so that the output holds only what the student
-prints.
+Before the student's module is imported, guard.py fences the process in
+(resource limits, no network, no writes outside the working directory), and
+an import hook waits for Keras: the moment anything imports it,
+keras.datasets.mnist.load_data is replaced by a loader of the grading subset,
+and every Model.fit call is wrapped so that its callbacks, learning rate and
+per-epoch logs reach the trace. The wrapper also sets verbose=0, so that the
+output holds only what the student prints. Keras is imported only when the
+student's code asks for it, so a file that fails before that costs no
+TensorFlow import.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib.abc
 import importlib.util
 import json
 import os
+import random
 import sys
 import time
 import traceback
@@ -31,6 +37,7 @@ GROUP_STEPS = {
     "custom_metrics": ("custom_metrics_test", "probe_custom_metrics"),
     "comparison": ("compare_learning_rates",),
 }
+GUARD = Path(__file__).with_name("guard.py")
 PROBE_EXPERIMENT = "probe_run"
 PROBE_PAUSE_S = 1.1
 # Fed to CustomMetricsCallback.on_epoch_end one epoch at a time, with the
@@ -95,7 +102,7 @@ def describe_callback(callback: object, keras) -> dict:
     description = {
         "class": f"{type(callback).__module__}.{type(callback).__qualname__}"
     }
-    if isinstance(callback, keras.callbacks.TensorBoard):
+    if keras is not None and isinstance(callback, keras.callbacks.TensorBoard):
         log_dir = str(callback.log_dir)
         description.update(
             is_tensorboard=True,
@@ -142,6 +149,48 @@ def install_fit_trace(keras, trace: Trace) -> None:
     keras.Model.fit = fit
 
 
+class KerasImportHook(importlib.abc.MetaPathFinder):
+    """Call ``prepare(keras)`` as soon as the keras package has been imported."""
+
+    def __init__(self, prepare) -> None:
+        self.prepare = prepare
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        run_module = spec.loader.exec_module
+
+        def exec_module(module) -> None:
+            run_module(module)
+            self.prepare(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def load_guard():
+    spec = importlib.util.spec_from_file_location("_grader_guard", GUARD)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def loaded_keras():
+    """Return keras if the student's code has imported it, else None."""
+    return sys.modules.get("keras")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    keras = loaded_keras()
+    if keras is not None:
+        keras.utils.set_random_seed(seed)
+
+
 def import_submission(path: Path):
     sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location("submission", path)
@@ -166,7 +215,7 @@ def flush_summary_writers() -> None:
                 pass
 
 
-def probe_callback(module, keras, trace: Trace) -> None:
+def probe_callback(module, trace: Trace) -> None:
     """Call create_tensorboard_callback twice, PROBE_PAUSE_S apart."""
     for call in range(2):
         if call:
@@ -180,20 +229,24 @@ def probe_callback(module, keras, trace: Trace) -> None:
             call=call,
             before=before,
             after=after,
-            returned=describe_callback(callback, keras),
+            returned=describe_callback(callback, loaded_keras()),
         )
 
 
-def probe_custom_metrics(module, keras, trace: Trace, options) -> None:
+def probe_custom_metrics(module, trace: Trace, options) -> None:
     """Feed CustomMetricsCallback known epoch logs on a model with a chosen rate."""
     model = module.create_model(options.probe_learning_rate)
     cls = module.CustomMetricsCallback
+    keras = loaded_keras()
+    is_class = isinstance(cls, type)
     trace.emit(
         "probe",
         probe="custom_class",
-        is_class=isinstance(cls, type),
-        is_callback=isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
-        learning_rate=read_learning_rate(model, keras),
+        is_class=is_class,
+        is_callback=keras is not None
+        and is_class
+        and issubclass(cls, keras.callbacks.Callback),
+        learning_rate=read_learning_rate(model, keras) if keras else None,
     )
     callback = cls(options.probe_log_dir)
     callback.set_model(model)
@@ -214,15 +267,15 @@ def probe_custom_metrics(module, keras, trace: Trace, options) -> None:
     flush_summary_writers()
 
 
-def run_step(step: str, module, keras, trace: Trace, options) -> None:
+def run_step(step: str, module, trace: Trace, options) -> None:
     trace.step = step
     trace.emit("step_start")
-    keras.utils.set_random_seed(options.seed)
     try:
+        seed_everything(options.seed)
         if step == "probe_callback":
-            probe_callback(module, keras, trace)
+            probe_callback(module, trace)
         elif step == "probe_custom_metrics":
-            probe_custom_metrics(module, keras, trace, options)
+            probe_custom_metrics(module, trace, options)
         else:
             getattr(module, step)()
     except (Exception, SystemExit) as error:
@@ -244,6 +297,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--probe-learning-rate", type=float, default=0.002)
     parser.add_argument("--probe-log-dir", default="probes/custom_metrics")
     parser.add_argument("--nice", type=int, default=0)
+    parser.add_argument("--limits", type=json.loads, required=True)
     options = parser.parse_args()
     options.submission = options.submission.resolve()
     return options
@@ -254,12 +308,18 @@ def main() -> None:
     if options.nice:
         os.nice(options.nice)
     trace = Trace(options.trace_fd)
+    writable = [os.getcwd(), os.environ["HOME"]]
+    network = load_guard().enter(options.limits, writable)
+    trace.emit("fenced", network=network)
     trace.step = "import"
     trace.emit("step_start")
-    import keras
 
-    install_dataset(keras, options.data)
-    install_fit_trace(keras, trace)
+    def prepare(keras) -> None:
+        install_dataset(keras, options.data)
+        install_fit_trace(keras, trace)
+        keras.utils.set_random_seed(options.seed)
+
+    sys.meta_path.insert(0, KerasImportHook(prepare))
     try:
         module = import_submission(options.submission)
     except BaseException as error:  # SyntaxError and SystemExit included
@@ -271,7 +331,7 @@ def main() -> None:
     trace.emit("step_end", status="ok")
 
     for step in GROUP_STEPS[options.group]:
-        run_step(step, module, keras, trace, options)
+        run_step(step, module, trace, options)
     trace.step = ""
     trace.emit("done")
     sys.stdout.flush()

@@ -1,8 +1,11 @@
 """Start the student's task groups as child processes and watch their limits.
 
 Each group runs ``driver.py`` in its own process session inside the shared
-working directory, so that a group that overruns its wall-clock limit is
-killed together with every process it started. The groups run side by side.
+working directory, so that a group that overruns a limit is killed together
+with every process it started. The groups run side by side. The kernel's
+resource limits are set by the child itself (guard.py); the watch loop here
+holds the wall clock and, from /proc, the session's process count and CPU
+time (limits.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import logging
 import os
 import queue
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.result import TaskStatus
+from grader.runner.limits import (
+    NPROC_HEADROOM,
+    Limits,
+    over_limit,
+    read_sessions,
+    tripped_limit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +39,16 @@ DRIVER = Path(__file__).with_name("driver.py")
 OUTPUT_HEAD_BYTES = 16_000
 OUTPUT_TAIL_BYTES = 16_000
 POLL_INTERVAL_S = 0.1
+# How often the watch loop reads /proc; one read takes a few milliseconds.
+USAGE_INTERVAL_S = 0.5
 # Variables the child keeps from the grader's environment; the rest (CI
 # tokens included) are dropped.
 INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+# Set in every child's environment to "<token>:<group>", with a token new for
+# each grading run, so that processes which left their group's session can
+# still be found and killed when the group ends.
+RUN_MARK = "TENSORBOARD_GRADER_RUN"
 
 TraceListener = Callable[[str, dict], None]
 
@@ -73,16 +91,24 @@ class GroupRun:
     events: tuple[dict, ...]
     stdout: str
     stderr: str
+    # The limit the group ran into (a name from limits.LIMIT_NAMES), if any,
+    # and how it reads in the report: "the 4 GiB memory limit".
+    limit: str | None = None
+    limit_description: str = ""
 
 
 @dataclass(frozen=True)
 class GroupLaunch:
     group: str
     arguments: tuple[str, ...]
-    time_limit_s: float
+    limits: Limits
     # Added to the child's nice value, so that a short group yields the CPU
     # to the longest one, which sets the wall time of the whole grade.
     nice: int = 0
+
+    @property
+    def time_limit_s(self) -> float:
+        return self.limits.wall_s
 
 
 class _Child:
@@ -100,14 +126,17 @@ class _Child:
         self.started = time.monotonic()
         self.events: list[dict] = []
         self.timed_out = False
+        self.killed_for: str | None = None
 
 
-def child_environment(home: Path) -> dict[str, str]:
+def child_environment(home: Path, mark: str) -> dict[str, str]:
     environment = {
         name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ
     }
+    environment[RUN_MARK] = mark
     environment.update(
         HOME=str(home),
+        TMPDIR=str(home / "tmp"),
         KERAS_HOME=str(home / ".keras"),
         MPLCONFIGDIR=str(home / ".matplotlib"),
         TF_CPP_MIN_LOG_LEVEL="2",
@@ -155,24 +184,29 @@ def _read_trace(fd: int, group: str, inbox: queue.Queue) -> None:
 
 
 def _start(
-    launch: GroupLaunch, workdir: Path, scratch: Path, inbox: queue.Queue
+    launch: GroupLaunch,
+    workdir: Path,
+    scratch: Path,
+    inbox: queue.Queue,
+    run_token: str,
 ) -> _Child:
     output_dir = scratch / launch.group
     home = output_dir / "home"
-    home.mkdir(parents=True)
+    (home / "tmp").mkdir(parents=True)
     read_fd, write_fd = os.pipe()
+    limits = {**launch.limits.to_json(), "nproc_headroom": NPROC_HEADROOM}
     command = [
         sys.executable,
-        "-I",
+        "-I",  # no PYTHON* variables, no user site-packages, no script folder
+        "-B",  # no __pycache__ next to the student's file
+        "-u",  # unbuffered, so a killed group's last output is kept
         str(DRIVER),
-        "--group",
-        launch.group,
-        "--trace-fd",
-        str(write_fd),
-        "--nice",
-        str(launch.nice),
+        "--group", launch.group,
+        "--trace-fd", str(write_fd),
+        "--nice", str(launch.nice),
+        "--limits", json.dumps(limits),
         *launch.arguments,
-    ]
+    ]  # fmt: skip
     with (
         (output_dir / "stdout").open("wb") as stdout,
         (output_dir / "stderr").open("wb") as stderr,
@@ -185,7 +219,7 @@ def _start(
             stderr=stderr,
             pass_fds=(write_fd,),
             start_new_session=True,
-            env=child_environment(home),
+            env=child_environment(home, f"{run_token}:{launch.group}"),
         )
     os.close(write_fd)
     reader = threading.Thread(
@@ -193,6 +227,41 @@ def _start(
     )
     reader.start()
     return _Child(launch, process, reader, output_dir)
+
+
+def kill_leftovers(mark: str) -> list[int]:
+    """Kill every process whose environment holds RUN_MARK=mark; return their ids.
+
+    A process that called setsid() has left its group's session, so killing
+    the session missed it. Reading /proc/PID/environ needs the same user or
+    root; where /proc does not exist, nothing is found.
+    """
+    entry_bytes = f"{RUN_MARK}={mark}".encode()
+    killed = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return killed
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            environment = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        if entry_bytes in environment.split(b"\0"):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                killed.append(int(entry))
+            except OSError:
+                pass
+    return killed
+
+
+def _kill_escaped(run_token: str, group: str) -> None:
+    killed = kill_leftovers(f"{run_token}:{group}")
+    if killed:
+        logger.info("Killed %d processes that left group %s", len(killed), group)
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -207,10 +276,14 @@ def _finish(child: _Child) -> GroupRun:
     finished = any(event.get("event") == "done" for event in child.events)
     if child.timed_out:
         status: TaskStatus = "timed_out"
-    elif finished and exit_code == 0:
+    elif finished and exit_code == 0 and child.killed_for is None:
         status = "finished"
     else:
         status = "crashed"
+    stderr = read_capped(child.output_dir / "stderr")
+    limit = tripped_limit(
+        child.killed_for, child.timed_out, exit_code, step_errors(child.events), stderr
+    )
     return GroupRun(
         group=child.launch.group,
         status=status,
@@ -219,8 +292,36 @@ def _finish(child: _Child) -> GroupRun:
         time_limit_s=child.launch.time_limit_s,
         events=tuple(child.events),
         stdout=read_capped(child.output_dir / "stdout"),
-        stderr=read_capped(child.output_dir / "stderr"),
+        stderr=stderr,
+        limit=limit,
+        limit_description=child.launch.limits.describe(limit) if limit else "",
     )
+
+
+def step_errors(events: list[dict]) -> list[str]:
+    """Return each failed step's exception as a "Type: message" line."""
+    errors = []
+    for event in events:
+        error = event.get("error") if event.get("event") == "step_end" else None
+        if isinstance(error, dict):
+            errors.append(f"{error.get('type', '')}: {error.get('message', '')}")
+    return errors
+
+
+def _watch_usage(children: Mapping[str, _Child], done: Mapping[str, GroupRun]) -> None:
+    """Kill each group whose session runs too many processes or too much CPU."""
+    live = {
+        child.process.pid: child
+        for group, child in children.items()
+        if group not in done and child.killed_for is None
+    }
+    for session, usage in read_sessions(set(live)).items():
+        child = live[session]
+        exceeded = over_limit(usage, child.launch.limits)
+        if exceeded is not None:
+            logger.info("Group %s exceeded its %s limit", child.launch.group, exceeded)
+            child.killed_for = exceeded
+            _kill_group(child.process)
 
 
 def run_groups(
@@ -234,12 +335,17 @@ def run_groups(
     children: dict[str, _Child] = {}
     runs: dict[str, GroupRun] = {}
     STOP.watching = True
+    usage_read = 0.0
+    run_token = secrets.token_hex(8)
     try:
         for launch in launches:
-            children[launch.group] = _start(launch, workdir, scratch, inbox)
+            children[launch.group] = _start(launch, workdir, scratch, inbox, run_token)
         while len(runs) < len(children):
             STOP.raise_if_requested()
             _deliver(inbox, children, listener)
+            if time.monotonic() - usage_read >= USAGE_INTERVAL_S:
+                usage_read = time.monotonic()
+                _watch_usage(children, runs)
             for group, child in children.items():
                 if group in runs:
                     continue
@@ -250,6 +356,7 @@ def run_groups(
                 if child.process.poll() is not None:
                     # Processes the student started may still hold the trace pipe.
                     _kill_group(child.process)
+                    _kill_escaped(run_token, group)
                     child.trace_reader.join(timeout=5)
                     _deliver(inbox, children, listener)
                     runs[group] = _finish(child)
@@ -258,6 +365,8 @@ def run_groups(
             if child.process.poll() is None:
                 _kill_group(child.process)
                 child.process.wait()
+        for group in children:
+            _kill_escaped(run_token, group)
         STOP.watching = False
     STOP.raise_if_requested()
     return runs

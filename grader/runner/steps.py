@@ -9,6 +9,12 @@ from grader.runner.driver import GROUP_STEPS
 from grader.runner.sandbox import GroupRun
 
 StepStatus = Literal["ok", "error", "interrupted", "not_run"]
+# How the report names a task group.
+GROUP_TITLES = {
+    "callback": "Part 1 (the callback and basic_test)",
+    "custom_metrics": "Part 2 (CustomMetricsCallback and custom_metrics_test)",
+    "comparison": "Part 3 (compare_learning_rates)",
+}
 
 
 @dataclass(frozen=True)

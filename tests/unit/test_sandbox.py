@@ -33,7 +33,7 @@ def test_invalid_utf8_output(tmp_path: Path) -> None:
 def test_environment_drops_secrets(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "secret")
     monkeypatch.setenv("PATH", "/usr/bin")
-    environment = sandbox.child_environment(tmp_path)
+    environment = sandbox.child_environment(tmp_path, "0123:callback")
     assert "GITHUB_TOKEN" not in environment
     assert environment["PATH"] == "/usr/bin"
     assert environment["HOME"] == str(tmp_path)

@@ -1,0 +1,209 @@
+"""Fence in the process that runs the student's code; loaded by driver.py.
+
+Like the driver, this file imports only the standard library and never the
+grader. ``enter`` runs before the student's module is imported:
+
+- resource limits: address space, CPU time, file size, no core files, and,
+  for a user other than root, a cap on the user's processes;
+- the network: a new network namespace with no interface up where the kernel
+  allows it (root, or where unprivileged user namespaces are on), and in every
+  case an audit hook that refuses sockets and name lookups with a clear error;
+- an audit hook that refuses writes outside the working directory and the
+  group's home, starting other programs, and signals to processes outside the
+  group's session.
+
+The audit hooks stop what Python code asks for, not what native code does:
+C extensions and ctypes pass them. The grader's file hashes, its watch of the
+session and the kernel's limits cover that ground; docs/security.md says what
+is left.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+import sys
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+# The CPU time between the soft limit's SIGXCPU and the hard limit's SIGKILL.
+CPU_GRACE_S = 5
+DEVICES = ("/dev/null",)
+
+NETWORK_OFF = (
+    "Network access is off while grading ({what}). The grader hands "
+    "keras.datasets.mnist.load_data() its own copy of MNIST, so the script "
+    "needs no download; remove other network calls."
+)
+WRITE_OFF = (
+    "Writing outside the working directory is off while grading ({what} {path}). "
+    "Write logs under logs/ with relative paths."
+)
+PROGRAMS_OFF = (
+    "Starting other programs is off while grading ({what}). "
+    "The exercise needs only Python, TensorFlow and Keras."
+)
+SIGNALS_OFF = (
+    "Sending signals to processes this task did not start is off while grading "
+    "(os.{what} to {target})."
+)
+
+
+class Fence:
+    """The audit hook: answers each audited event of the student's process."""
+
+    def __init__(self, writable: list[str]) -> None:
+        self.writable = [os.path.realpath(path) for path in writable]
+        self.session = os.getsid(0)
+        self.handlers = {
+            "open": self.on_open,
+            "os.remove": lambda args: self.check_path("remove", args[0], args[1]),
+            "os.rmdir": lambda args: self.check_path("rmdir", args[0], args[1]),
+            "os.mkdir": lambda args: self.check_path("mkdir", args[0], args[2]),
+            "os.rename": self.on_rename,
+            "os.link": lambda args: self.check_path("link", args[1], args[3]),
+            "os.symlink": lambda args: self.check_path("symlink", args[1], args[2]),
+            "os.truncate": lambda args: self.check_path("truncate", args[0], None),
+            "os.chmod": lambda args: self.check_path("chmod", args[0], args[2]),
+            "os.chown": lambda args: self.check_path("chown", args[0], args[3]),
+            "os.utime": lambda args: self.check_path("utime", args[0], args[3]),
+            "shutil.rmtree": lambda args: self.check_path("rmtree", args[0], None),
+            "socket.__new__": self.on_socket,
+            "socket.connect": lambda args: self.refuse_network("socket.connect"),
+            "socket.bind": lambda args: self.refuse_network("socket.bind"),
+            "socket.sendto": lambda args: self.refuse_network("socket.sendto"),
+            "socket.getaddrinfo": lambda args: self.refuse_network(
+                f"a lookup of {args[0]!r}"
+            ),
+            "socket.gethostbyname": lambda args: self.refuse_network(
+                f"a lookup of {args[0]!r}"
+            ),
+            "subprocess.Popen": lambda args: self.refuse_program(args[1]),
+            "os.system": lambda args: self.refuse_program(args[0]),
+            "os.exec": lambda args: self.refuse_program(args[1]),
+            "os.posix_spawn": lambda args: self.refuse_program(args[1]),
+            "os.spawn": lambda args: self.refuse_program(args[2]),
+            "os.kill": lambda args: self.check_signal("kill", args[0]),
+            "os.killpg": lambda args: self.check_signal("killpg", -args[0]),
+        }
+
+    def __call__(self, event: str, args: tuple) -> None:
+        handler = self.handlers.get(event)
+        if handler is not None:
+            handler(args)
+
+    def on_open(self, args: tuple) -> None:
+        path, mode, flags = args
+        writing = bool((flags or 0) & WRITE_FLAGS) or (
+            isinstance(mode, str) and any(letter in mode for letter in "wax+")
+        )
+        if writing:
+            self.check_path("open for writing", path, None)
+
+    def on_rename(self, args: tuple) -> None:
+        self.check_path("rename", args[0], args[2])
+        self.check_path("rename", args[1], args[3])
+
+    def check_path(self, what: str, path: object, dir_fd: object) -> None:
+        if isinstance(path, int) or path is None:  # an open file descriptor
+            return
+        name = os.fsdecode(os.fspath(path))
+        if isinstance(dir_fd, int) and not os.path.isabs(name):
+            name = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+        resolved = os.path.realpath(name)
+        if resolved in DEVICES or any(
+            resolved == root or resolved.startswith(root + os.sep)
+            for root in self.writable
+        ):
+            return
+        raise PermissionError(WRITE_OFF.format(what=what, path=name))
+
+    def on_socket(self, args: tuple) -> None:
+        family = args[1]
+        if family != getattr(socket, "AF_UNIX", None):
+            self.refuse_network("opening a network socket")
+
+    def refuse_network(self, what: str) -> None:
+        raise PermissionError(NETWORK_OFF.format(what=what))
+
+    def refuse_program(self, command: object) -> None:
+        if isinstance(command, (list, tuple)):
+            command = " ".join(map(str, command))
+        raise PermissionError(PROGRAMS_OFF.format(what=str(command)[:200]))
+
+    def check_signal(self, what: str, target: int) -> None:
+        """Allow a signal into this session; a ``target`` below 0 is a group."""
+        if target == 0 or target == os.getpid():
+            return
+        try:
+            inside = target != -1 and os.getsid(abs(target)) == self.session
+        except OSError:  # no such process: the call fails on its own
+            return
+        if not inside:
+            raise PermissionError(SIGNALS_OFF.format(what=what, target=target))
+
+
+def apply_limits(limits: dict) -> None:
+    """Set the kernel's resource limits on this process and the ones it starts."""
+    try:
+        import resource
+    except ImportError:  # not on this platform; the wall clock still holds
+        return
+    memory = int(limits["memory_bytes"])
+    file_size = int(limits["file_bytes"])
+    cpu = max(1, int(limits["cpu_s"]))
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + CPU_GRACE_S))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if os.geteuid() != 0 and hasattr(resource, "RLIMIT_NPROC"):
+        allowed = user_tasks() + int(limits["nproc_headroom"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (allowed, allowed))
+
+
+def user_tasks() -> int:
+    """Return how many threads this user runs, which is what RLIMIT_NPROC counts."""
+    uid = os.getuid()
+    total = 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                total += len(os.listdir(f"/proc/{entry}/task"))
+        except OSError:  # the process ended while we read
+            continue
+    return total
+
+
+def leave_network() -> str:
+    """Move this process into a network namespace of its own; return how it went."""
+    if not sys.platform.startswith("linux"):
+        return "unavailable"
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) == 0:
+        return "namespace"
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        return "unavailable"
+    # Keep the user's own ids inside the namespace, so files keep their owner.
+    try:
+        with open("/proc/self/setgroups", "w") as stream:
+            stream.write("deny")
+        with open("/proc/self/uid_map", "w") as stream:
+            stream.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as stream:
+            stream.write(f"{gid} {gid} 1")
+    except OSError:
+        pass
+    return "user namespace"
+
+
+def enter(limits: dict, writable: list[str]) -> str:
+    """Fence in this process; return how the network was turned off."""
+    network = leave_network()
+    apply_limits(limits)
+    sys.addaudithook(Fence(writable))
+    return network
