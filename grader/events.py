@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -68,6 +69,9 @@ class EventTable:
     root: Path
     frame: pd.DataFrame
     unreadable: tuple[UnreadableFile, ...] = field(default=())
+    # Files whose events were dropped because they were written before or after
+    # the grading run (grader/provenance.py).
+    stale: tuple[str, ...] = field(default=())
 
     def folders(self) -> list[str]:
         return sorted(self.frame["folder"].unique())
@@ -116,7 +120,17 @@ def to_float(value: object) -> float:
 
 
 def find_event_files(root: Path) -> list[Path]:
-    return sorted(path for path in root.rglob(f"*{EVENT_FILE_MARK}*") if path.is_file())
+    """Return the event files under ``root``, never following a symbolic link.
+
+    A link could lead the reader to logs outside the working directory.
+    """
+    found = []
+    for folder, _, names in os.walk(root, followlinks=False):
+        for name in names:
+            path = Path(folder, name)
+            if EVENT_FILE_MARK in name and path.is_file() and not path.is_symlink():
+                found.append(path)
+    return sorted(found)
 
 
 def read_event_file(path: Path) -> pd.DataFrame:

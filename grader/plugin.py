@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from grader.checks.support import CheckFailed
 from grader.events import EventTable
+from grader.provenance import drop_stale
 from grader.reflections import Answer
 from grader.result import CheckResult, CheckStatus
 from grader.rubric import RUBRIC, RUBRIC_BY_ID
@@ -27,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 CHECKS_DIR = Path(__file__).with_name("checks")
 CHECK_TIMEOUT_S = 30
+AUTOLOAD_VARIABLE = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class GradingPlugin:
         self, run: SubmissionRun, events: EventTable, answers: dict[int, Answer]
     ) -> None:
         self._run = run
-        self._events = events
+        self._events = drop_stale(events, run)
         self._answers = answers
         self.outcomes: dict[str, tuple[CheckStatus, str]] = {}
 
@@ -105,21 +109,36 @@ def outcome_of(
     )
 
 
+@contextlib.contextmanager
+def plugin_autoload_off() -> Iterator[None]:
+    previous = os.environ.get(AUTOLOAD_VARIABLE)
+    os.environ[AUTOLOAD_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[AUTOLOAD_VARIABLE]
+        else:
+            os.environ[AUTOLOAD_VARIABLE] = previous
+
+
 def run_checks(plugin: GradingPlugin) -> int:
     """Run every check under grader/checks/ and return pytest's exit code.
 
     pytest's own output goes to the debug log, because the grader renders its
-    own report.
+    own report. Plugins installed in the environment are not loaded, so that
+    none can change how the checks score; pytest-timeout is named instead.
     """
     arguments = [
         str(CHECKS_DIR),
         "--rootdir", str(CHECKS_DIR),
         "-c", str(CHECKS_DIR / "pytest.ini"),
         "-p", "no:cacheprovider",
+        "-p", "pytest_timeout",
         "-q",
     ]  # fmt: skip
     output = io.StringIO()
-    with contextlib.redirect_stdout(output):
+    with contextlib.redirect_stdout(output), plugin_autoload_off():
         exit_code = pytest.main(arguments, plugins=[plugin])
     logger.debug("pytest output:\n%s", output.getvalue())
     return exit_code

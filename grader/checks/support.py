@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
 from grader.events import EventTable
+from grader.provenance import keras_run_problem
 from grader.runner import SubmissionRun
+from grader.runner.limits import error_limit
 from grader.runner.steps import StepOutcome
 
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
@@ -27,6 +29,10 @@ STEP_TITLES = {
     "compare_learning_rates": "compare_learning_rates() (Task 3.1)",
 }
 TASK_STEPS = ("basic_test", "custom_metrics_test", "compare_learning_rates")
+STARTER_NAMES = (
+    "create_tensorboard_callback", "create_model", "CustomMetricsCallback",
+    *TASK_STEPS,
+)  # fmt: skip
 
 
 class CheckFailed(AssertionError):
@@ -58,11 +64,43 @@ def require_step(run: SubmissionRun, step: str) -> StepOutcome:
     return outcome
 
 
+LIMIT_HINTS = {
+    "cpu_time": "Look for a loop that never ends, or far more epochs than the "
+    "task asks for.",
+    "memory": "Look for a list or array that grows without end, or a model far "
+    "larger than the task asks for.",
+    "file_size": "Look for a loop that prints or writes without end.",
+    "processes": "Do not start processes or fork: each task needs only one.",
+}
+
+
+def hit_limit(run: SubmissionRun, outcome: StepOutcome) -> bool:
+    """Tell whether the group's limit is why this step did not finish."""
+    group = run.groups[outcome.group]
+    if group.limit not in LIMIT_HINTS:
+        return False
+    if outcome.status != "error":
+        return True  # the group was stopped while the step ran, or before it
+    error = outcome.error or {}
+    return error_limit(f"{error.get('type', '')}: {error.get('message', '')}") == (
+        group.limit
+    )
+
+
 def step_failure(run: SubmissionRun, outcome: StepOutcome, title: str) -> CheckFailed:
+    group = run.groups[outcome.group]
+    if hit_limit(run, outcome):
+        error = outcome.error or {}
+        raised = f" ({error['type']}: {error.get('message', '')})" if error else ""
+        return fail(
+            "the step runs to the end within the grader's limits",
+            f"{title} did not finish: its task group exceeded "
+            f"{group.limit_description}{raised}",
+            LIMIT_HINTS[group.limit],
+        )
     if outcome.status == "error":
         return error_failure(outcome.error or {}, title, run.submission.name)
 
-    group = run.groups[outcome.group]
     if group.status == "timed_out":
         found = (
             f"{title} did not finish: its task group was stopped after the "
@@ -130,8 +168,27 @@ def hint_for_error(kind: str, message: str) -> str:
         return "Guard the division: the ratio is 0 when val_loss is not positive."
     if kind == "KeyError" and "val_loss" in message:
         return 'val_loss can be missing: use logs.get("val_loss", 1).'
+    if kind == "SyntaxError" and "utf-8" in message:
+        return "Save the file as UTF-8: the grader and Python read it that way."
     if kind == "SyntaxError":
         return "Fix the syntax error; python -m py_compile FILE shows it too."
+    if kind == "AttributeError" and "module 'submission' has no attribute" in message:
+        return (
+            "Keep every function and class of the starter under its name: "
+            + ", ".join(STARTER_NAMES)
+            + "."
+        )
+    if kind == "TypeError" and "argument" in message:
+        return (
+            "Keep the starter's signatures: create_tensorboard_callback"
+            "(experiment_name), create_model(learning_rate=0.001), "
+            "CustomMetricsCallback(log_dir), and the tasks without arguments."
+        )
+    if kind in ("PermissionError", "URLError") and "off while grading" in message:
+        return (
+            "The grader runs your code without network, other programs, or "
+            "files outside its working folder; the exercise needs none of them."
+        )
     if kind in ("ModuleNotFoundError", "ImportError"):
         return "Import only tensorflow, keras, numpy and the standard library."
     if kind == "SystemExit":
@@ -188,20 +245,45 @@ def describe_folders(folders: list[str], limit: int = 8) -> str:
 
 
 def require_run(run: SubmissionRun, events: EventTable, name: str, step: str) -> str:
-    """Return the newest run folder named ``name``, or raise why there is none.
+    """Return the newest run folder ``name`` that model.fit wrote, or raise why not.
 
     A step that raised fails the check too, also after its run was logged,
     because the script would stop there when the student runs it.
     """
     require_step(run, step)
     folders = runs_named(events, name)
+    for folder in reversed(folders):
+        if keras_run_problem(run, events, folder) is None:
+            return folder
     if folders:
-        return folders[-1]
+        raise fail(
+            f"a run folder logs/{name}_<YYYYMMDD-HHMMSS> that the TensorBoard "
+            "callback wrote during model.fit",
+            str(keras_run_problem(run, events, folders[-1])),
+            FORGED_HINT,
+        )
     raise fail(
         f"a run folder logs/{name}_<YYYYMMDD-HHMMSS> with train/ and validation/",
-        "run folders: " + describe_folders(events.run_folders()),
+        "run folders: " + describe_folders(events.run_folders()) + stale_note(events),
         f'{STEP_TITLES[step]} should pass create_tensorboard_callback("{name}") '
         "to model.fit(callbacks=[...]).",
+    )
+
+
+FORGED_HINT = (
+    "Only logs that model.fit writes through the TensorBoard callback during "
+    "grading count; the grader compares them with the losses model.fit reported."
+)
+
+
+def stale_note(events: EventTable) -> str:
+    """Name the event files that were left out for being older than the grading run."""
+    if not events.stale:
+        return ""
+    return (
+        " (left out, because they were not written during this grading run: "
+        + describe_folders(list(events.stale), limit=3)
+        + ")"
     )
 
 

@@ -8,14 +8,17 @@ import re
 import pytest
 
 from grader.checks.support import (
+    FORGED_HINT,
     close,
     describe_folders,
     experiment_name,
     fail,
     require_epochs,
     require_step,
+    stale_note,
 )
 from grader.events import EventTable
+from grader.provenance import keras_run_problem
 from grader.runner import SubmissionRun
 
 RATES = (0.001, 0.01, 0.1)
@@ -51,18 +54,33 @@ def comparison_runs(run: SubmissionRun, events: EventTable) -> dict[float, str]:
     """Return the newest run folder per learning rate; raise when one is missing."""
     require_step(run, STEP)
     runs: dict[float, str] = {}
+    problems: dict[float, str] = {}
     for folder in events.run_folders():
         rate = rate_of(folder)
-        if rate is not None:
+        if rate is None:
+            continue
+        problem = keras_run_problem(run, events, folder)
+        if problem is None:
             runs[rate] = folder
+        else:
+            problems[rate] = problem
 
     missing = [rate for rate in RATES if rate not in runs]
+    forged = [rate for rate in missing if rate in problems]
+    if forged:
+        raise fail(
+            f"the run for {forged[0]} written by the TensorBoard callback "
+            "during model.fit",
+            problems[forged[0]],
+            FORGED_HINT,
+        )
     if missing:
         raise fail(
             "one run folder per learning rate, named after it (for example "
             "logs/lr_0.001_<YYYYMMDD-HHMMSS>)",
             f"no run for {', '.join(map(str, missing))}; run folders: "
-            + describe_folders(events.run_folders()),
+            + describe_folders(events.run_folders())
+            + stale_note(events),
             'Give each run its own callback: create_tensorboard_callback(f"lr_{lr}").',
         )
     return runs

@@ -16,6 +16,7 @@ from grader.checks.support import (
     require_step,
 )
 from grader.events import EventTable
+from grader.provenance import fit_windows, step_window, written_during
 from grader.runner import SubmissionRun
 
 TASK_EPOCHS = 10
@@ -41,7 +42,17 @@ def custom_folder(run: SubmissionRun, events: EventTable, tag: str) -> str:
             "step=epoch) inside 'with self.writer.as_default():'.",
         )
     named = [folder for folder in folders if CUSTOM_RUN in folder]
-    return (named or folders)[0]
+    windows = fit_windows(run, CUSTOM_RUN)
+    problems = [written_during(events, folder, windows) for folder in named + folders]
+    for folder, problem in zip(named + folders, problems, strict=True):
+        if problem is None:
+            return folder
+    raise fail(
+        f"'{tag}' written by CustomMetricsCallback while custom_metrics_test() trains",
+        str(problems[0]),
+        "Log the scalars from on_epoch_end of a callback passed to model.fit; "
+        "values written at other times do not count.",
+    )
 
 
 def probe_epoch(run: SubmissionRun, epoch: int) -> dict:
@@ -55,6 +66,14 @@ def probe_epoch(run: SubmissionRun, epoch: int) -> dict:
 
 
 def probe_value(run: SubmissionRun, events: EventTable, tag: str, epoch: int) -> float:
+    problem = written_during(events, run.probe_log_dir, step_window(run, PROBE_STEP))
+    if problem is not None:
+        raise fail(
+            f"'{tag}' written by on_epoch_end while the grader calls it",
+            problem,
+            "Write the scalars inside on_epoch_end; values written at other "
+            "times do not count.",
+        )
     values = dict(events.scalars(run.probe_log_dir, tag))
     if epoch not in values:
         record = probe_events(run, PROBE_STEP, "custom_epoch")[epoch]

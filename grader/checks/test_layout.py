@@ -7,14 +7,30 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from grader.checks.support import TASK_STEPS, describe_folders, fail, require_step
+from grader.checks.support import (
+    FORGED_HINT,
+    TASK_STEPS,
+    describe_folders,
+    fail,
+    require_step,
+)
 from grader.events import EventTable
+from grader.provenance import keras_run_problem
 from grader.runner import SubmissionRun
 
 
 def require_any_run(run: SubmissionRun, events: EventTable) -> None:
-    if events.run_folders():
+    """Raise unless model.fit wrote at least one run folder during grading."""
+    folders = events.run_folders()
+    problems = [keras_run_problem(run, events, folder) for folder in folders]
+    if None in problems:
         return
+    if problems:
+        raise fail(
+            "run folders that the TensorBoard callback wrote during model.fit",
+            str(problems[-1]),
+            FORGED_HINT,
+        )
     for step in TASK_STEPS:
         require_step(run, step)
     raise fail(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import shutil
 from pathlib import Path
@@ -50,7 +51,7 @@ def only_folder(run: SubmissionRun, prefix: str) -> Path:
 
 def edit_events(run: SubmissionRun, group: str, edit) -> SubmissionRun:
     record = run.groups[group]
-    events = tuple(edit(dict(event)) for event in record.events)
+    events = tuple(edit(copy.deepcopy(event)) for event in record.events)
     return replace_group(run, dataclasses.replace(record, events=events))
 
 
@@ -82,11 +83,34 @@ def test_missing_rate_run(run: SubmissionRun) -> None:
     assert "no run for 0.1" in results["comparison_three_runs"].message
 
 
+def rename_run(run: SubmissionRun, old: str, new: str) -> SubmissionRun:
+    """Rename a comparison run's folder, in the workdir and in the trace alike."""
+    folder = only_folder(run, old)
+    folder.rename(folder.with_name(folder.name.replace(old, new)))
+
+    def rename_log_dir(event: dict) -> dict:
+        for callback in event.get("callbacks", []):
+            for key in ("log_dir", "log_dir_relative"):
+                callback[key] = callback[key].replace(f"/{old}_", f"/{new}_")
+        return event
+
+    return edit_events(run, "comparison", rename_log_dir)
+
+
 def test_rate_in_other_spellings(run: SubmissionRun) -> None:
     for old, new in (("lr_0.001", "lr_1e-3"), ("lr_0.01", "learning_rate_0_01")):
-        folder = only_folder(run, old)
-        folder.rename(folder.with_name(folder.name.replace(old, new)))
+        run = rename_run(run, old, new)
     assert lost(grade(run)) == set()
+
+
+def test_renamed_folder_is_not_the_traced_run(run: SubmissionRun) -> None:
+    folder = only_folder(run, "lr_0.01")
+    folder.rename(folder.with_name(folder.name.replace("lr_0.01", "lr_1e-2")))
+    results = grade(run)
+    assert "comparison_three_runs" in lost(results)
+    assert "not the log directory of a TensorBoard callback" in (
+        results["comparison_three_runs"].message
+    )
 
 
 def test_accuracy_not_printed(run: SubmissionRun) -> None:
