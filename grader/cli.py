@@ -23,6 +23,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.dataset import verify_subset
+from grader.integrity import changed_files, grading_fingerprint
 from grader.reflections import read_answers
 from grader.report.github import (
     annotations,
@@ -51,6 +52,7 @@ from grader.runner import (
     run_submission,
 )
 from grader.runner.sandbox import GroupRun
+from grader.runner.steps import GROUP_TITLES
 
 logger = logging.getLogger("grader")
 
@@ -102,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GROUP=SECONDS",
         help="wall-clock limit of one task group, in seconds; groups and defaults: "
         + ", ".join(f"{g}={s:.0f}" for g, s in DEFAULT_TIME_LIMITS_S.items()),
+    )
+    parser.add_argument(
+        "--cpu-limit",
+        type=parse_time_limit,
+        action="append",
+        default=[],
+        metavar="GROUP=SECONDS",
+        help="CPU seconds that one task group's processes may use together "
+        "(default: the group's time limit)",
     )
     parser.add_argument(
         "--color",
@@ -171,6 +182,17 @@ def task_run(group: GroupRun, run: SubmissionRun) -> TaskRun:
             f"importing the file failed with {error.get('type', 'an error')}: "
             f"{error.get('message', '')}"
         )
+    elif group.limit is not None and group.status == "finished":
+        message = (
+            f"{GROUP_TITLES[group.group]} ran into {group.limit_description}: "
+            f"the task that did failed, and the group finished in "
+            f"{group.duration_s:.1f} s"
+        )
+    elif group.limit is not None:
+        message = (
+            f"{GROUP_TITLES[group.group]} exceeded {group.limit_description} "
+            f"and was stopped after {group.duration_s:.1f} s"
+        )
     elif group.status == "finished":
         message = f"finished in {group.duration_s:.1f} s"
     elif group.status == "timed_out":
@@ -182,7 +204,9 @@ def task_run(group: GroupRun, run: SubmissionRun) -> TaskRun:
         else:
             ending = f"exit code {code}"
         message = f"ended early with {ending} after {group.duration_s:.1f} s"
-    return TaskRun(group.group, status, group.exit_code, group.duration_s, message)
+    return TaskRun(
+        group.group, status, group.exit_code, group.duration_s, message, group.limit
+    )
 
 
 def copy_logs(run: SubmissionRun, report_dir: Path) -> None:
@@ -218,11 +242,18 @@ def grade(
 
     settings = RunSettings(verify_subset())
     settings.time_limits_s.update(dict(options.time_limit))
+    settings.cpu_limits_s.update(dict(options.cpu_limit))
+    # Read before the student's code runs, which could rewrite its own answers.
+    source = submission.read_bytes()
+    before = grading_fingerprint(settings.data_path)
     workdir = Path(tempfile.mkdtemp(prefix="tensorboard-grader-"))
     try:
         run = train(submission, workdir, settings, console)
         phases.trained = time.monotonic()
-        checks = check(run, submission)
+        tampered = changed_files(before, grading_fingerprint(settings.data_path))
+        checks = check(run, source)
+        if tampered:
+            checks = invalidated(checks, tampered)
         copy_logs(run, options.report_dir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -230,7 +261,25 @@ def grade(
     return GradeResult(
         str(submission), started.isoformat(timespec="seconds"),
         time.monotonic() - phases.started, checks, task_runs(run),
+        tampered=tuple(tampered),
     )  # fmt: skip
+
+
+def invalidated(
+    checks: tuple[CheckResult, ...], tampered: list[str]
+) -> tuple[CheckResult, ...]:
+    """Fail every check, because the grader's own files changed during the run."""
+    listed = ", ".join(tampered[:5]) + (" ..." if len(tampered) > 5 else "")
+    message = (
+        "Expected: the grader's files unchanged while the submission runs\n"
+        f"Found: {len(tampered)} changed: {listed}\n"
+        "Hint: the grade is invalid. A submission must not write outside its "
+        "working directory; restore the grader (for example git checkout) "
+        "and grade again."
+    )
+    return tuple(
+        replace(check, status="failed", points=0, message=message) for check in checks
+    )
 
 
 def train(
@@ -245,12 +294,12 @@ def train(
     return run
 
 
-def check(run: SubmissionRun, submission: Path) -> tuple[CheckResult, ...]:
+def check(run: SubmissionRun, source: bytes) -> tuple[CheckResult, ...]:
     from grader.events import read_events
     from grader.plugin import GradingPlugin, run_checks
 
     events = read_events(run.workdir)
-    answers = read_answers(submission.read_bytes())
+    answers = read_answers(source)
     plugin = GradingPlugin(run, events, answers)
     exit_code = run_checks(plugin)
     if exit_code not in (0, 1):

@@ -15,7 +15,7 @@ from grader.rubric import MAXIMUM_POINTS, RUBRIC
 
 CheckStatus = Literal["passed", "failed", "error"]
 TaskStatus = Literal["finished", "crashed", "timed_out", "not_started"]
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class TaskRun:
     exit_code: int | None
     duration_s: float
     message: str
+    # The resource limit the group ran into (grader/runner/limits.py), or None.
+    limit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class GradeResult:
     checks: tuple[CheckResult, ...]
     tasks: tuple[TaskRun, ...]
     grader_error: str | None = None
+    # Grader files that changed while the submission ran; any makes the grade
+    # invalid (grader/integrity.py).
+    tampered: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
@@ -76,6 +81,8 @@ class GradeResult:
             "maximum": self.maximum,
             "exit_code": self.exit_code,
             "grader_error": self.grader_error,
+            "valid": not self.tampered,
+            "tampered_files": list(self.tampered),
             "checks": [asdict(check) for check in self.checks],
             "tasks": [asdict(task) for task in self.tasks],
         }

@@ -33,6 +33,10 @@ RUBRIC_ORDER = {item.id: index for index, item in enumerate(RUBRIC)}
 PART_ORDER = tuple(dict.fromkeys(item.part for item in RUBRIC))
 TITLES_BY_PART: dict[str, str] = dict(PART_TITLES)
 MESSAGE_INDENT = (0, 0, 0, 2)
+TAMPERED_LINE = (
+    "[bold red]The grade is invalid:[/bold red] {count} of the grader's files "
+    "changed while the submission ran, so every check counts as failed."
+)
 GRADER_ERROR_LINE = (
     "[bold yellow]Grader error:[/bold yellow] the report is incomplete, "
     "please tell your instructor."
@@ -42,6 +46,8 @@ GRADER_ERROR_LINE = (
 def render_result(result: GradeResult, console: Console) -> None:
     """Print unfinished task groups, one table per part, the score and next steps."""
     console.print(to_text(f"[bold]Grade report for {escape(result.submission)}[/]"))
+    if result.tampered:
+        console.print(to_text(TAMPERED_LINE.format(count=len(result.tampered))))
     for task in result.tasks:
         if task.status != "finished":
             render_unfinished_task(task, console)

@@ -193,7 +193,9 @@ def test_missing_task_field_invalid(field: str) -> None:
         (("exit_code",), 3),
         (("total",), "100"),
         (("grader_error",), 0),
-        (("schema_version",), 2),
+        (("schema_version",), 1),
+        (("valid",), "yes"),
+        (("tasks", 0, "limit"), "disk"),
     ],
     ids=lambda item: "-".join(map(str, item)) if isinstance(item, tuple) else None,
 )
