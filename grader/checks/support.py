@@ -168,7 +168,7 @@ def hint_for_error(kind: str, message: str) -> str:
         return "Guard the division: the ratio is 0 when val_loss is not positive."
     if kind == "KeyError" and "val_loss" in message:
         return 'val_loss can be missing: use logs.get("val_loss", 1).'
-    if kind == "SyntaxError" and "utf-8" in message:
+    if kind == "SyntaxError" and "utf-8" in message.lower():
         return "Save the file as UTF-8: the grader and Python read it that way."
     if kind == "SyntaxError":
         return "Fix the syntax error; python -m py_compile FILE shows it too."

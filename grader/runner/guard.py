@@ -110,7 +110,7 @@ class Fence:
         if isinstance(path, int) or path is None:  # an open file descriptor
             return
         name = os.fsdecode(os.fspath(path))
-        if isinstance(dir_fd, int) and not os.path.isabs(name):
+        if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(name):
             name = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
         resolved = os.path.realpath(name)
         if resolved in DEVICES or any(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,45 +25,68 @@ INTERRUPT_GRACE_S = 10
 
 @dataclass(frozen=True)
 class Grade:
-    """The exit code, results.json and output of one ``python -m grader`` run."""
+    """The exit code, results.json, output and duration of one grader run."""
 
     exit_code: int
     results: dict
     output: str
+    duration_s: float = 0.0
 
 
-Grader = Callable[[Path, Mapping[str, float]], Grade]
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to run the grader: limits, extra environment, and where it lives."""
+
+    time_limits: Mapping[str, float] = field(default_factory=dict)
+    cpu_limits: Mapping[str, float] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # The folder that holds the grader package; the project itself by default.
+    grader_root: Path = PROJECT_ROOT
+
+
+Grader = Callable[[Path, GradeOptions], Grade]
 
 
 @pytest.fixture
 def grade(tmp_path: Path) -> Grader:
-    """Return a function that grades a submission folder into tmp_path."""
+    """Return a function that grades a submission folder into tmp_path/report."""
 
-    def grade_submission(submission: Path, time_limits: Mapping[str, float]) -> Grade:
+    def grade_submission(submission: Path, options: GradeOptions) -> Grade:
+        report = tmp_path / "report"
         command = [
             sys.executable, "-m", "grader", str(submission),
-            "--report-dir", str(tmp_path),
+            "--report-dir", str(report),
             "--color", "never",
         ]  # fmt: skip
-        for group, seconds in time_limits.items():
+        for group, seconds in options.time_limits.items():
             command += ["--time-limit", f"{group}={seconds}"]
-        exit_code, output = run_to_end(command)
-        results_path = tmp_path / "results.json"
+        for group, seconds in options.cpu_limits.items():
+            command += ["--cpu-limit", f"{group}={seconds}"]
+        environment = {**os.environ, **options.environment}
+        started = time.monotonic()
+        exit_code, output = run_to_end(command, options.grader_root, environment)
+        duration = time.monotonic() - started
+        results_path = report / "results.json"
         assert results_path.is_file(), f"the grader wrote no results.json:\n{output}"
         results = json.loads(results_path.read_text(encoding="utf-8"))
-        return Grade(exit_code, results, output)
+        return Grade(exit_code, results, output, duration)
 
     return grade_submission
 
 
-def run_to_end(command: list[str]) -> tuple[int, str]:
+def run_to_end(
+    command: list[str],
+    cwd: Path = PROJECT_ROOT,
+    environment: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
     """Run the grader and return its exit code and output.
 
     Fail the test when the grader overruns GRADE_TIMEOUT_S.
     """
     with subprocess.Popen(
         command,
-        cwd=PROJECT_ROOT,
+        cwd=cwd,
+        env=environment,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

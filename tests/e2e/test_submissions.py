@@ -1,17 +1,36 @@
 """Grade each fixture submission end to end and compare with what it should lose.
 
 Each folder under fixtures/submissions/ that has an expected.json is a case:
-the reference solution (lost: []) and broken copies of it with one mistake
-each. expected.json contains "description", "lost" (the rubric ids that must not
-pass), and optionally "time_limits" (passed as --time-limit GROUP=SECONDS) and
-"tasks" (the status of each task group that does not finish). The untouched
-starter in submission/ is a case too: it must lose every check, and its
-messages must name each TODO.
+the reference solution (lost: []), broken copies of it with one mistake each,
+and hostile submissions that attack the grader. The untouched starter in
+submission/ is a case too: it must lose every check, and its messages must
+name each TODO.
+
+expected.json holds:
+
+- "description";
+- "lost": the rubric ids that must not pass, or "all", or
+  "all_but_reflections";
+- optionally "time_limits" and "cpu_limits" (GROUP: seconds, passed as
+  --time-limit and --cpu-limit), "tasks" (the status of each task group that
+  does not finish), "limits" (the limit each group runs into), "messages"
+  (text the report must contain), "environment" (variables set for the
+  grader) and "absent" (text that must appear nowhere in the report),
+  "pad_comment_bytes" (a comment of that size is appended to a copy of the
+  file), "grader_copy" (grade with a copy of the grader, which the submission
+  may damage) and "valid" (false when the grade must be marked invalid).
+
+Every case must end within the sum of its time limits plus a margin, report
+every rubric check, exit with 1 (0 for full marks), leave no process behind,
+and change no file outside the grader's temporary working directory.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +39,8 @@ import pytest
 
 from grader.rubric import RUBRIC, RUBRIC_BY_ID
 from grader.runner import DEFAULT_TIME_LIMITS_S
+from grader.runner.limits import LIMIT_NAMES
+from tests.e2e.conftest import GradeOptions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -27,6 +48,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = PROJECT_ROOT / "fixtures" / "submissions"
 STARTER = PROJECT_ROOT / "submission"
 STARTER_TODOS = ("Task 1.1", "Task 1.2", "Task 2.1", "Task 2.2", "Task 3.1")
+ALL_CHECKS = frozenset(item.id for item in RUBRIC)
+REFLECTIONS = frozenset(item.id for item in RUBRIC if item.part == "reflections")
+LOST_SHORTHANDS = {"all": ALL_CHECKS, "all_but_reflections": ALL_CHECKS - REFLECTIONS}
+# Time for the grader's own start, its checks and its report, on top of the
+# task groups' limits.
+DURATION_MARGIN_S = 60
+# Folders of the project that the grader or the tests write to themselves.
+UNWATCHED = {".git", ".venv", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+DRIVER_MARK = os.path.join("runner", "driver.py")
+# Names in the temp folder that the grader's working folders and the hostile
+# fixtures' writes would have; other programs on the machine use it too.
+TEMP_NAMES = ("tensorboard-grader", "written_by_submission")
 
 
 @dataclass(frozen=True)
@@ -34,20 +67,41 @@ class Case:
     folder: Path
     lost: frozenset[str]
     time_limits: dict[str, float] = field(default_factory=dict)
+    cpu_limits: dict[str, float] = field(default_factory=dict)
     tasks: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str] = field(default_factory=dict)
+    messages: tuple[str, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    pad_comment_bytes: int = 0
+    grader_copy: bool = False
+    valid: bool = True
 
 
 def load_case(folder: Path) -> Case:
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-    unknown = set(expected["lost"]) - set(RUBRIC_BY_ID)
+    lost = expected["lost"]
+    lost = LOST_SHORTHANDS[lost] if isinstance(lost, str) else frozenset(lost)
+    unknown = set(lost) - set(RUBRIC_BY_ID)
     assert not unknown, f"{folder.name}/expected.json: unknown check ids {unknown}"
-    unknown_groups = set(expected.get("tasks", {})) - set(DEFAULT_TIME_LIMITS_S)
-    assert not unknown_groups, f"{folder.name}: unknown task groups {unknown_groups}"
+    for key in ("time_limits", "cpu_limits", "tasks", "limits"):
+        unknown_groups = set(expected.get(key, {})) - set(DEFAULT_TIME_LIMITS_S)
+        assert not unknown_groups, f"{folder.name}: unknown groups in {key}"
+    unknown_limits = set(expected.get("limits", {}).values()) - set(LIMIT_NAMES)
+    assert not unknown_limits, f"{folder.name}: unknown limits {unknown_limits}"
     return Case(
         folder,
-        frozenset(expected["lost"]),
+        frozenset(lost),
         expected.get("time_limits", {}),
+        expected.get("cpu_limits", {}),
         expected.get("tasks", {}),
+        expected.get("limits", {}),
+        tuple(expected.get("messages", ())),
+        expected.get("environment", {}),
+        tuple(expected.get("absent", ())),
+        expected.get("pad_comment_bytes", 0),
+        expected.get("grader_copy", False),
+        expected.get("valid", True),
     )
 
 
@@ -56,14 +110,36 @@ def cases() -> list:
         pytest.param(load_case(path.parent), id=path.parent.name)
         for path in sorted(FIXTURES.glob("*/expected.json"))
     ]
-    starter = Case(STARTER, frozenset(item.id for item in RUBRIC))
-    params.append(pytest.param(starter, id="starter"))
+    params.append(pytest.param(Case(STARTER, ALL_CHECKS), id="starter"))
     return params
 
 
+def test_corpus_size() -> None:
+    hostile = [path for path in FIXTURES.glob("*/tensorboard_starter.py")]
+    assert len(hostile) - 1 >= 25, "fewer than 25 broken or hostile submissions"
+
+
 @pytest.mark.parametrize("case", cases())
-def test_grade(case: Case, grade) -> None:
-    result = grade(case.folder, case.time_limits)
+def test_grade(case: Case, grade, tmp_path: Path) -> None:
+    submission = prepare_submission(case, tmp_path / "submission")
+    options = GradeOptions(
+        case.time_limits,
+        case.cpu_limits,
+        case.environment,
+        copy_grader(tmp_path / "grader-copy") if case.grader_copy else PROJECT_ROOT,
+    )
+    before = project_files()
+    temp_before = temp_entries()
+
+    result = grade(submission, options)
+
+    assert project_files() == before, "the grade changed files of the project"
+    left_in_temp = temp_entries() - temp_before
+    assert not left_in_temp, f"left in the temp folder: {left_in_temp}"
+    assert not driver_processes(), "task group processes outlived the grade"
+    limits = {**DEFAULT_TIME_LIMITS_S, **case.time_limits}
+    assert result.duration_s <= sum(limits.values()) + DURATION_MARGIN_S
+
     checks = result.results["checks"]
     ids = Counter(check["id"] for check in checks)
     not_passed = {check["id"] for check in checks if check["status"] != "passed"}
@@ -76,18 +152,90 @@ def test_grade(case: Case, grade) -> None:
     tasks = {task["group"]: task["status"] for task in result.results["tasks"]}
     expected_tasks = {group: "finished" for group in DEFAULT_TIME_LIMITS_S}
     expected_tasks.update(case.tasks)
+    tripped = {
+        task["group"]: task["limit"]
+        for task in result.results["tasks"]
+        if task["limit"]
+    }
 
     assert ids == Counter(item.id for item in RUBRIC), f"check ids: {dict(ids)}"
     assert not errors, f"checks with status error: {errors}"
     assert not_passed == case.lost, describe(checks)
     assert not silent, f"lost checks without a message: {silent}"
     assert tasks == expected_tasks, result.results["tasks"]
+    assert tripped == case.limits, result.results["tasks"]
     assert result.exit_code == (1 if case.lost else 0), result.output
     assert result.results["exit_code"] == result.exit_code, "results.json exit_code"
+    assert result.results["valid"] == case.valid, result.results["tampered_files"]
+
+    report = result.output + json.dumps(result.results, ensure_ascii=False)
+    missing = [text for text in case.messages if text not in report]
+    assert not missing, f"the report lacks {missing}:\n{describe(checks)}"
+    leaked = [text for text in case.absent if text in report]
+    assert not leaked, f"the report shows {leaked}"
     if case.folder == STARTER:
         messages = "\n".join(check["message"] for check in checks)
         missing = [todo for todo in STARTER_TODOS if todo not in messages]
         assert not missing, f"no message names {missing}"
+
+
+def prepare_submission(case: Case, target: Path) -> Path:
+    """Return the folder to grade: the fixture itself, or a padded copy of it."""
+    if not case.pad_comment_bytes:
+        return case.folder
+    shutil.copytree(case.folder, target)
+    line = "# " + "0123456789abcdef" * 6 + "\n"
+    with (target / "tensorboard_starter.py").open("a", encoding="utf-8") as stream:
+        stream.write(line * (case.pad_comment_bytes // len(line) + 1))
+    return target
+
+
+def copy_grader(target: Path) -> Path:
+    """Copy the grader and its data to ``target``, for a case that damages them."""
+    shutil.copytree(
+        PROJECT_ROOT / "grader",
+        target / "grader",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copytree(PROJECT_ROOT / "fixtures" / "mnist", target / "fixtures" / "mnist")
+    return target
+
+
+def project_files() -> dict[str, tuple[int, int]]:
+    """Return the size and modification time of each file the project holds."""
+    files = {}
+    for folder, folders, names in os.walk(PROJECT_ROOT):
+        folders[:] = [
+            name for name in folders if name not in UNWATCHED and name != "__pycache__"
+        ]
+        for name in names:
+            path = Path(folder, name)
+            status = path.lstat()
+            files[str(path)] = (status.st_size, status.st_mtime_ns)
+    return files
+
+
+def temp_entries() -> set[str]:
+    return {
+        name
+        for name in os.listdir(tempfile.gettempdir())
+        if name.startswith(TEMP_NAMES)
+    }
+
+
+def driver_processes() -> list[str]:
+    """Return the command lines of running task group processes."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(part.decode(errors="replace").endswith(DRIVER_MARK) for part in command):
+            found.append(b" ".join(command).decode(errors="replace"))
+    return found
 
 
 def describe(checks: list[dict]) -> str:
