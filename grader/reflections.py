@@ -91,9 +91,11 @@ _NON_CODE_TOKENS = frozenset(
 )
 # Python 3.11 raises TokenError for an unterminated string or bracket and
 # IndentationError, a SyntaxError, for a bad dedent. Python 3.12 turns a plain
-# SyntaxError of its C tokenizer into TokenError.
+# SyntaxError of its C tokenizer into TokenError, but raises SystemError for a
+# NUL byte after an indented line (CPython bug gh-140576, seen on 3.12.1 and
+# 3.13.0).
 # NOTE: only 3.11 is tested. ValueError is a precaution for null bytes elsewhere.
-_TOKENIZE_ERRORS = (tokenize.TokenError, SyntaxError, ValueError)
+_TOKENIZE_ERRORS = (tokenize.TokenError, SyntaxError, ValueError, SystemError)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,10 @@ def _decode(source: bytes) -> str:
         encoding = "utf-8-sig"
     try:
         text = source.decode(encoding, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
+        # The cookie names a codec that does not decode bytes to text ("hex"),
+        # or one that rejects errors="replace" ("idna", "undefined") or
+        # non-ASCII input ("punycode").
         text = source.decode("utf-8", errors="replace")
     return text.removeprefix("\ufeff")
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import encodings
+import encodings.aliases
+import pkgutil
 import random
 from pathlib import Path
 
@@ -131,6 +134,13 @@ def test_bad_indentation_above_block() -> None:
     assert answers[2].text == GOOD_ANSWERS[2]
 
 
+def test_nul_after_indented_line() -> None:
+    # The C tokenizer of Python 3.12.1 raises SystemError on this NUL byte.
+    text = "def main():\n    pass\n\x00\n" + reflection_block(GOOD_ANSWERS)
+    answers = read_text(text)
+    assert answers[1].text == GOOD_ANSWERS[1]
+
+
 def test_fallback_without_header() -> None:
     text = 'x = """never closed\n\n# Q1: What?\n# A1: ' + GOOD_ANSWERS[1] + "\n"
     answers = read_text(text)
@@ -159,6 +169,26 @@ def test_encoding_cookie_used() -> None:
     source = b"# -*- coding: latin-1 -*-\n# A1: The caf\xe9 loss curve jumps a lot.\n"
     answers = read_answers(source)
     assert answers[1].text == "The caf\xe9 loss curve jumps a lot."
+
+
+@pytest.mark.parametrize("codec", ["idna", "punycode", "undefined"])
+def test_cookie_codec_failing_falls_back(codec: str) -> None:
+    # These codecs raise UnicodeError on errors="replace" or on non-ASCII bytes.
+    cookie = f"# -*- coding: {codec} -*-\n".encode()
+    source = cookie + f"# A1: {GOOD_ANSWERS[1]}\n".encode() + b"# \xff\n"
+    answers = read_answers(source)
+    assert answers[1].text == GOOD_ANSWERS[1] + " \ufffd"
+
+
+# The unicode_escape codec warns about the backslash escapes in bytes 0 to 255.
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
+def test_any_cookie_codec_no_crash() -> None:
+    codecs = {module.name for module in pkgutil.iter_modules(encodings.__path__)}
+    codecs |= set(encodings.aliases.aliases)
+    body = f"# A1: {GOOD_ANSWERS[1]}\n".encode() + bytes(range(256))
+    for codec in sorted(codecs):
+        answers = read_answers(f"# -*- coding: {codec} -*-\n".encode() + body)
+        assert set(answers) <= set(NUMBERS), codec
 
 
 def test_byte_order_mark_skipped() -> None:
