@@ -7,8 +7,8 @@ grader. ``enter`` runs before the student's module is imported:
   for a user other than root, a cap on the user's processes;
 - the network: a new network namespace with no interface up where the kernel
   allows it (root, or where unprivileged user namespaces are on), and in every
-  case an audit hook that refuses sockets and name lookups with a clear error;
-- an audit hook that refuses writes outside the working directory and the
+  case an audit hook that rejects sockets and name lookups with a clear error;
+- an audit hook that rejects writes outside the working directory and the
   group's home, starting other programs, and signals to processes outside the
   group's session.
 
@@ -71,20 +71,20 @@ class Fence:
             "os.utime": lambda args: self.check_path("utime", args[0], args[3]),
             "shutil.rmtree": lambda args: self.check_path("rmtree", args[0], None),
             "socket.__new__": self.on_socket,
-            "socket.connect": lambda args: self.refuse_network("socket.connect"),
-            "socket.bind": lambda args: self.refuse_network("socket.bind"),
-            "socket.sendto": lambda args: self.refuse_network("socket.sendto"),
-            "socket.getaddrinfo": lambda args: self.refuse_network(
+            "socket.connect": lambda args: self.reject_network("socket.connect"),
+            "socket.bind": lambda args: self.reject_network("socket.bind"),
+            "socket.sendto": lambda args: self.reject_network("socket.sendto"),
+            "socket.getaddrinfo": lambda args: self.reject_network(
                 f"a lookup of {args[0]!r}"
             ),
-            "socket.gethostbyname": lambda args: self.refuse_network(
+            "socket.gethostbyname": lambda args: self.reject_network(
                 f"a lookup of {args[0]!r}"
             ),
-            "subprocess.Popen": lambda args: self.refuse_program(args[1]),
-            "os.system": lambda args: self.refuse_program(args[0]),
-            "os.exec": lambda args: self.refuse_program(args[1]),
-            "os.posix_spawn": lambda args: self.refuse_program(args[1]),
-            "os.spawn": lambda args: self.refuse_program(args[2]),
+            "subprocess.Popen": lambda args: self.reject_program(args[1]),
+            "os.system": lambda args: self.reject_program(args[0]),
+            "os.exec": lambda args: self.reject_program(args[1]),
+            "os.posix_spawn": lambda args: self.reject_program(args[1]),
+            "os.spawn": lambda args: self.reject_program(args[2]),
             "os.kill": lambda args: self.check_signal("kill", args[0]),
             "os.killpg": lambda args: self.check_signal("killpg", -args[0]),
         }
@@ -123,12 +123,12 @@ class Fence:
     def on_socket(self, args: tuple) -> None:
         family = args[1]
         if family != getattr(socket, "AF_UNIX", None):
-            self.refuse_network("opening a network socket")
+            self.reject_network("opening a network socket")
 
-    def refuse_network(self, what: str) -> None:
+    def reject_network(self, what: str) -> None:
         raise PermissionError(NETWORK_OFF.format(what=what))
 
-    def refuse_program(self, command: object) -> None:
+    def reject_program(self, command: object) -> None:
         if isinstance(command, (list, tuple)):
             command = " ".join(map(str, command))
         raise PermissionError(PROGRAMS_OFF.format(what=str(command)[:200]))
