@@ -50,6 +50,15 @@ def tensorflow_hidden() -> Iterator[None]:
 
 with tensorflow_hidden():
     from tbparse import SummaryReader
+    from tensorboard.backend.event_processing.event_file_loader import (
+        RawEventFileLoader,
+    )
+    from tensorboard.compat.proto import event_pb2
+
+# Far above what Keras writes (a histogram is 30 x 3 numbers), far below what
+# would exhaust the grader's memory: tbparse expands a tensor that declares a
+# large shape but stores one value to its full size, 400 MB for 10^8 floats.
+MAX_TENSOR_ELEMENTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,32 @@ def find_event_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def oversized_tensor(path: Path) -> str | None:
+    """Return why an event file declares a tensor too large to read, or None.
+
+    A record that cannot be parsed is left for tbparse to report.
+    """
+    try:
+        with tensorflow_hidden():
+            records = list(RawEventFileLoader(str(path)).Load())
+        for record in records:
+            event = event_pb2.Event.FromString(record)
+            for value in event.summary.value:
+                elements = math.prod(dim.size for dim in value.tensor.tensor_shape.dim)
+                if elements > MAX_TENSOR_ELEMENTS:
+                    return (
+                        f"the tag {value.tag!r} declares a tensor of {elements} "
+                        f"values; the grader reads at most {MAX_TENSOR_ELEMENTS}"
+                    )
+    except Exception:  # corrupt input: tbparse raises its own error for it
+        return None
+    return None
+
+
 def read_event_file(path: Path) -> pd.DataFrame:
+    reason = oversized_tensor(path)
+    if reason is not None:
+        raise ValueError(reason)
     with tensorflow_hidden(), warnings.catch_warnings():
         # tbparse 0.0.9 calls sort_values(inplace=True), which pandas 3.1 deprecates.
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.events import EventTable, read_events
+from grader.events import EventTable, read_events, tensorflow_hidden
 from tests.recorded_run import RECORDING
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +101,44 @@ def test_reading_skips_tensorflow() -> None:
         text=True, check=True,
     ).stdout  # fmt: skip
     assert output.strip() == "False"
+
+
+def write_declared_tensor(path: Path, elements: int) -> None:
+    """Write one event whose tensor declares ``elements`` values but stores one."""
+    with tensorflow_hidden():
+        from tensorboard.compat.proto import (
+            event_pb2,
+            summary_pb2,
+            tensor_pb2,
+            tensor_shape_pb2,
+            types_pb2,
+        )
+        from tensorboard.summary.writer.record_writer import RecordWriter
+
+    shape = tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=elements)]
+    )
+    tensor = tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_FLOAT, float_val=[1.0], tensor_shape=shape
+    )
+    value = summary_pb2.Summary.Value(tag="epoch_loss", tensor=tensor)
+    event = event_pb2.Event(
+        wall_time=1.0, step=0, summary=summary_pb2.Summary(value=[value])
+    )
+    with path.open("wb") as stream:
+        RecordWriter(stream).write(event.SerializeToString())
+
+
+def test_huge_declared_tensor_unreadable(tmp_path: Path) -> None:
+    write_declared_tensor(tmp_path / "events.out.tfevents.1.host", 10**8)
+    table = read_events(tmp_path)
+    assert table.frame.empty
+    (unreadable,) = table.unreadable
+    assert "declares a tensor of 100000000 values" in unreadable.error
+
+
+def test_small_declared_tensor_read(tmp_path: Path) -> None:
+    write_declared_tensor(tmp_path / "events.out.tfevents.1.host", 30)
+    table = read_events(tmp_path)
+    assert table.unreadable == ()
+    assert len(table.frame) == 1
