@@ -2,8 +2,9 @@
 
 Before the task groups start and after they end, the grader takes a
 fingerprint of its own package, the grading data, and the packages that the
-checks run on in the grader's process (pytest and its plugins, tbparse and
-what it reads with, pandas, NumPy, rich). The grader's own files and the data
+checks run on in the grader's process. Those are pytest and its plugins,
+tbparse and the TensorBoard and protobuf code it reads with, pandas, NumPy
+and rich. The grader's own files and the data
 are hashed with SHA-256; the packages, about 5,600 files that take some 70 ms
 to look at, are compared by size, modification time and inode change time.
 The change time moves on every write and cannot be set back by a process of

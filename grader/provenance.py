@@ -16,7 +16,7 @@ the grader watched. Three tests decide it:
 Curves written by hand with ``tf.summary`` fail the second test, because no
 traced call lists their folder or reported their values. The trace comes from
 the student's process, so a submission that forges trace lines as well is out
-of reach here; docs/security.md says so.
+of reach here; docs/security.md lists it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from grader.events import EventTable
 from grader.runner import SubmissionRun
 
 # Between the grader's clock readings at the start and end of the run and the
-# event wall times; the grader reads its clock outside the children.
+# event wall times, because the grader reads its clock outside the children.
 SLACK_S = 2.0
 # TensorFlow stamps an event when the summary is written, with the same
 # clock that the trace reads just before and just after model.fit, so a
@@ -139,10 +139,10 @@ def _mismatch(
 ) -> str:
     numbers = [loss for loss in reported if isinstance(loss, (int, float))]
     if not numbers:
-        said = f"no model.fit call reported a {key} for epoch {step}"
+        fit_report = f"no model.fit call reported a {key} for epoch {step}"
     else:
-        said = f"model.fit reported a {key} of {numbers[0]:.4g} for that epoch"
-    return f"epoch_loss at step {step} in {folder} is {value:.4g}, but {said}"
+        fit_report = f"model.fit reported a {key} of {numbers[0]:.4g} for that epoch"
+    return f"epoch_loss at step {step} in {folder} is {value:.4g}, but {fit_report}"
 
 
 def fit_windows(run: SubmissionRun, step: str) -> list[tuple[float, float]]:

@@ -5,9 +5,9 @@ grader. ``enter`` runs before the student's module is imported:
 
 - resource limits: address space, CPU time, file size, no core files, and,
   for a user other than root, a cap on the user's processes;
-- the network: a new network namespace with no interface up where the kernel
-  allows it (root, or where unprivileged user namespaces are on), and in every
-  case an audit hook that rejects sockets and name lookups with a clear error;
+- the network: a new network namespace with no interface up, where the
+  kernel allows it (root, or where unprivileged user namespaces are on). In
+  every case, an audit hook rejects sockets and name lookups with a clear error;
 - an audit hook that rejects writes outside the working directory and the
   group's home, starting other programs, and signals to processes outside the
   group's session.
@@ -38,7 +38,7 @@ NETWORK_OFF = (
     "needs no download; remove other network calls."
 )
 WRITE_OFF = (
-    "Writing outside the working directory is off while grading ({what} {path}). "
+    "Writing outside the working directory is off while grading ({action} {path}). "
     "Write logs under logs/ with relative paths."
 )
 PROGRAMS_OFF = (
@@ -52,7 +52,7 @@ SIGNALS_OFF = (
 
 
 class Fence:
-    """The audit hook: answers each audited event of the student's process."""
+    """An audit hook that checks each audited event of the student's process."""
 
     def __init__(self, writable: list[str]) -> None:
         self.writable = [os.path.realpath(path) for path in writable]
@@ -106,7 +106,7 @@ class Fence:
         self.check_path("rename", args[0], args[2])
         self.check_path("rename", args[1], args[3])
 
-    def check_path(self, what: str, path: object, dir_fd: object) -> None:
+    def check_path(self, action: str, path: object, dir_fd: object) -> None:
         if isinstance(path, int) or path is None:  # an open file descriptor
             return
         name = os.fsdecode(os.fspath(path))
@@ -118,7 +118,7 @@ class Fence:
             for root in self.writable
         ):
             return
-        raise PermissionError(WRITE_OFF.format(what=what, path=name))
+        raise PermissionError(WRITE_OFF.format(action=action, path=name))
 
     def on_socket(self, args: tuple) -> None:
         family = args[1]

@@ -1,9 +1,9 @@
 """Resource limits of a task group, how the watcher measures them, and how a trip reads.
 
-Two layers hold a group to its limits. The driver sets Linux resource limits
-on its own process before the student's code runs (address space, CPU time,
-file size, and, for a user other than root, the number of processes); the
-kernel enforces those. The grader's watch loop reads /proc to count the
+Two layers hold a group to its limits. Before the student's code runs, the
+driver sets Linux resource limits on its own process, which the kernel
+enforces: address space, CPU time, file size, and, for a user other than
+root, the number of processes. The grader's watch loop reads /proc to count the
 processes of the group's session and to add up their CPU time, and kills the
 session when either goes over; this holds also for root, whom RLIMIT_NPROC
 does not bind, and for processes forked off, each of which gets its own
@@ -41,7 +41,7 @@ LIMIT_NAMES = ("wall_time", "cpu_time", "memory", "file_size", "processes")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one task group may use; CPU time is summed over its processes."""
+    """Resource limits of one task group; CPU time is summed over its processes."""
 
     wall_s: float
     cpu_s: float
@@ -77,7 +77,7 @@ def format_bytes(count: int) -> str:
 
 @dataclass(frozen=True)
 class Usage:
-    """What the processes of one session use at one moment."""
+    """Process count and CPU time of one session at one moment."""
 
     processes: int
     cpu_s: float
@@ -123,8 +123,9 @@ def over_limit(usage: Usage, limits: Limits) -> str | None:
     return None
 
 
-# What the student's code sees when the kernel enforces a limit. TensorFlow's
-# C++ allocator reports a failed allocation as std::bad_alloc and aborts.
+# Exception lines that the student's code gets when the kernel enforces a
+# limit. TensorFlow's C++ allocator reports a failed allocation as
+# std::bad_alloc and aborts.
 ERROR_PATTERNS = (
     ("memory", re.compile(r"^MemoryError\b|std::bad_alloc|\[Errno 12\]")),
     ("file_size", re.compile(r"\[Errno 27\]|File too large")),

@@ -62,7 +62,11 @@ def grade(tmp_path: Path) -> Grader:
             command += ["--time-limit", f"{group}={seconds}"]
         for group, seconds in options.cpu_limits.items():
             command += ["--cpu-limit", f"{group}={seconds}"]
-        environment = {**os.environ, **options.environment}
+        # A temp folder per grade, so that grades in parallel test workers
+        # can each check that the grader removed its own.
+        temp = tmp_path / "temp"
+        temp.mkdir(exist_ok=True)
+        environment = {**os.environ, **options.environment, "TMPDIR": str(temp)}
         started = time.monotonic()
         exit_code, output = run_to_end(command, options.grader_root, environment)
         duration = time.monotonic() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,13 +37,16 @@ def driver_processes(submission: Path) -> list[int]:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_sigterm_kills_task_groups(tmp_path: Path) -> None:
+    # A copy of its own, so that a grade of the same fixture in another test
+    # worker does not count.
+    submission = shutil.copytree(HANG, tmp_path / "hang") / "tensorboard_starter.py"
     grader = subprocess.Popen(
-        [sys.executable, "-m", "grader", str(HANG), "--report-dir", str(tmp_path),
-         "--color", "never"],
+        [sys.executable, "-m", "grader", str(submission.parent),
+         "--report-dir", str(tmp_path / "report"), "--color", "never"],
         cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 30
-    while len(driver_processes(HANG.resolve() / "tensorboard_starter.py")) < 3:
+    while len(driver_processes(submission)) < 3:
         assert time.monotonic() < deadline, "the task groups did not start"
         time.sleep(0.2)
 
@@ -50,4 +54,4 @@ def test_sigterm_kills_task_groups(tmp_path: Path) -> None:
     exit_code = grader.wait(timeout=30)
 
     assert exit_code == 128 + signal.SIGTERM
-    assert driver_processes(HANG.resolve() / "tensorboard_starter.py") == []
+    assert driver_processes(submission) == []

@@ -57,9 +57,8 @@ DURATION_MARGIN_S = 60
 # Folders of the project that the grader or the tests write to themselves.
 UNWATCHED = {".git", ".venv", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 DRIVER_MARK = os.path.join("runner", "driver.py")
-# Names in the temp folder that the grader's working folders and the hostile
-# fixtures' writes would have; other programs on the machine use it too.
-TEMP_NAMES = ("tensorboard-grader", "written_by_submission")
+# Written by the hostile fixtures' attempts, in the machine's temp folder.
+ESCAPED_NAME = "written_by_submission"
 
 
 @dataclass(frozen=True)
@@ -129,14 +128,15 @@ def test_grade(case: Case, grade, tmp_path: Path) -> None:
         copy_grader(tmp_path / "grader-copy") if case.grader_copy else PROJECT_ROOT,
     )
     before = project_files()
-    temp_before = temp_entries()
+    escaped_before = escaped_files()
 
     result = grade(submission, options)
 
     assert project_files() == before, "the grade changed files of the project"
-    left_in_temp = temp_entries() - temp_before
-    assert not left_in_temp, f"left in the temp folder: {left_in_temp}"
-    assert not driver_processes(), "task group processes outlived the grade"
+    assert escaped_files() == escaped_before, "a task wrote to the temp folder"
+    left = list(options_temp(tmp_path).iterdir())
+    assert not left, f"the grader left {left} in its temp folder"
+    assert not driver_processes(submission), "task processes outlived the grade"
     limits = {**DEFAULT_TIME_LIMITS_S, **case.time_limits}
     assert result.duration_s <= sum(limits.values()) + DURATION_MARGIN_S
 
@@ -215,16 +215,21 @@ def project_files() -> dict[str, tuple[int, int]]:
     return files
 
 
-def temp_entries() -> set[str]:
+def escaped_files() -> set[str]:
     return {
         name
         for name in os.listdir(tempfile.gettempdir())
-        if name.startswith(TEMP_NAMES)
+        if name.startswith(ESCAPED_NAME)
     }
 
 
-def driver_processes() -> list[str]:
-    """Return the command lines of running task group processes."""
+def options_temp(tmp_path: Path) -> Path:
+    """Return the temp folder the grade fixture gives the grader."""
+    return tmp_path / "temp"
+
+
+def driver_processes(submission: Path) -> list[str]:
+    """Return the command lines of running task processes for ``submission``."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -233,8 +238,11 @@ def driver_processes() -> list[str]:
             command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(part.decode(errors="replace").endswith(DRIVER_MARK) for part in command):
-            found.append(b" ".join(command).decode(errors="replace"))
+        text = [part.decode(errors="replace") for part in command]
+        if any(part.endswith(DRIVER_MARK) for part in text) and any(
+            str(submission.resolve()) in part for part in text
+        ):
+            found.append(" ".join(text))
     return found
 
 
