@@ -5,8 +5,9 @@ fingerprint of its own package, the grading data, and the packages that the
 checks run on in the grader's process. Those are pytest and its plugins,
 tbparse and the TensorBoard and protobuf code it reads with, pandas, NumPy
 and rich. The grader's own files and the data
-are hashed with SHA-256; the packages, about 5,600 files that take some 70 ms
-to look at, are compared by size, modification time and inode change time.
+are hashed with SHA-256. The packages' files, about 3,100 with the versions
+pinned in pyproject.toml, are compared by size, modification time and inode
+change time; a whole fingerprint took 60 to 80 ms on a 2-core machine.
 The change time moves on every write and cannot be set back by a process of
 an ordinary user, so a file written and restored still shows.
 

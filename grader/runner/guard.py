@@ -154,20 +154,30 @@ def apply_limits(limits: dict) -> None:
     memory = int(limits["memory_bytes"])
     file_size = int(limits["file_bytes"])
     cpu = max(1, int(limits["cpu_s"]))
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + CPU_GRACE_S))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if os.geteuid() != 0 and hasattr(resource, "RLIMIT_NPROC"):
+    wanted = [
+        ("RLIMIT_AS", memory, memory),
+        ("RLIMIT_FSIZE", file_size, file_size),
+        ("RLIMIT_CPU", cpu, cpu + CPU_GRACE_S),
+        ("RLIMIT_CORE", 0, 0),
+    ]
+    # The headroom is counted from /proc, so the cap is set only where it exists.
+    if os.geteuid() != 0 and os.path.isdir("/proc"):
         allowed = user_tasks() + int(limits["nproc_headroom"])
-        resource.setrlimit(resource.RLIMIT_NPROC, (allowed, allowed))
+        wanted.append(("RLIMIT_NPROC", allowed, allowed))
+    for name, soft, hard in wanted:
+        try:
+            resource.setrlimit(getattr(resource, name), (soft, hard))
+        except (AttributeError, ValueError, OSError):
+            # NOTE: untested off Linux. A platform that lacks a limit or
+            # rejects its value keeps the watch loop and the wall clock.
+            continue
 
 
 def user_tasks() -> int:
     """Return how many threads this user runs, which is what RLIMIT_NPROC counts."""
     uid = os.getuid()
     total = 0
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+    for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
