@@ -70,6 +70,11 @@ class Fence:
             "os.chown": lambda args: self.check_path("chown", args[0], args[3]),
             "os.utime": lambda args: self.check_path("utime", args[0], args[3]),
             "shutil.rmtree": lambda args: self.check_path("rmtree", args[0], None),
+            "os.setxattr": lambda args: self.check_path("setxattr", args[0], None),
+            "os.removexattr": lambda args: self.check_path(
+                "removexattr", args[0], None
+            ),
+            "sqlite3.connect": self.on_database,
             "socket.__new__": self.on_socket,
             "socket.connect": lambda args: self.reject_network("socket.connect"),
             "socket.bind": lambda args: self.reject_network("socket.bind"),
@@ -101,6 +106,13 @@ class Fence:
         )
         if writing:
             self.check_path("open for writing", path, None)
+
+    def on_database(self, args: tuple) -> None:
+        database = os.fsdecode(os.fspath(args[0]))
+        if database in ("", ":memory:"):
+            return
+        path = database.removeprefix("file:").split("?")[0]
+        self.check_path("sqlite3.connect", path, None)
 
     def on_rename(self, args: tuple) -> None:
         self.check_path("rename", args[0], args[2])

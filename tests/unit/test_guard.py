@@ -90,14 +90,19 @@ def test_writes_outside_rejected(tmp_path: Path) -> None:
         attempt("remove", lambda: os.remove({str(target)!r}))
         attempt("rename", lambda: os.rename({str(target)!r}, "stolen.txt"))
         attempt("chmod", lambda: os.chmod({str(target)!r}, 0o777))
+        import sqlite3
+        attempt("database", lambda: sqlite3.connect({str(outside / "x.db")!r}))
+        attempt("memory database", lambda: sqlite3.connect(":memory:"))
         os.symlink({str(outside)!r}, "link")
         attempt("through link", lambda: open("link/new.txt", "w"))
         """,
         workdir,
         home,
     )
-    for name in ("open", "append", "os.open", "parent", "remove", "rename", "chmod"):
+    rejected = ("open", "append", "os.open", "parent", "remove", "rename", "chmod")
+    for name in (*rejected, "database"):
         assert outcomes[name].startswith("PermissionError: Writing outside"), name
+    assert outcomes["memory database"] == "allowed"
     assert outcomes["through link"].startswith("PermissionError: Writing outside")
     assert target.read_text() == "kept"
     assert sorted(path.name for path in outside.iterdir()) == ["file.txt"]
