@@ -32,6 +32,13 @@ NAME_NUMBER = re.compile(r"\d+(?:[._]\d+)?(?:[eE]-?\d+)?")
 # percentage. A whole number without "%" is left out, because "0" from
 # "lr=0" or "1" from "1 of 3" would match an accuracy within 0.5.
 PRINTED_NUMBER = re.compile(r"(?<![\w.])(\d*\.(\d+)|\d+)(\s?%)?")
+# A printed number matches an accuracy within its printed precision, but never
+# further away than this, so "0.9" does not stand for 0.9275.
+MAX_PRINTED_ERROR = 0.005
+# Ten accuracies spread over [0, 1]. An output that matches all of them prints
+# values everywhere, such as every number from 0.00 to 1.00, so it shows no
+# accuracy in particular.
+DECOY_ACCURACIES = tuple(0.0137 + 0.0977 * index for index in range(10))
 
 
 def rate_of(folder: str) -> float | None:
@@ -127,11 +134,15 @@ def printed_numbers(text: str) -> list[tuple[float, float]]:
         if not decimals and not match[3]:
             continue
         value = float(match[1])
-        tolerance = 0.5 * 10**-decimals + 1e-7
+        tolerance = 0.5 * 10**-decimals
         if match[3]:
             value, tolerance = value / 100, tolerance / 100
-        numbers.append((value, tolerance))
+        numbers.append((value, min(tolerance, MAX_PRINTED_ERROR) + 1e-7))
     return numbers
+
+
+def printed(numbers: list[tuple[float, float]], accuracy: float) -> bool:
+    return any(abs(value - accuracy) <= tolerance for value, tolerance in numbers)
 
 
 @pytest.mark.check("comparison_printed_accuracy")
@@ -139,6 +150,13 @@ def test_comparison_printed_accuracy(run: SubmissionRun, events: EventTable) -> 
     runs = comparison_runs(run, events)
     output = run.groups["comparison"].stdout
     numbers = printed_numbers(output)
+    if all(printed(numbers, decoy) for decoy in DECOY_ACCURACIES):
+        raise fail(
+            "each run's final validation accuracy printed",
+            f"{len(numbers)} numbers printed, spread so evenly over 0 to 1 that "
+            "they match any accuracy",
+            "Print one line per run with history.history['val_accuracy'][-1].",
+        )
     for rate, folder in runs.items():
         accuracy = events.scalars(f"{folder}/validation", "epoch_accuracy")
         if not accuracy:
@@ -148,12 +166,13 @@ def test_comparison_printed_accuracy(run: SubmissionRun, events: EventTable) -> 
                 "Train with validation_split=0.2 and the accuracy metric.",
             )
         final = accuracy[-1][1]
-        if not any(abs(value - final) <= tolerance for value, tolerance in numbers):
+        if not printed(numbers, final):
             raise fail(
                 f"the final validation accuracy of the {rate} run "
-                f"({final:.4f}) printed",
+                f"({final:.4f}) printed, to at least two decimals",
                 "printed: " + (shorten(output) or "nothing"),
-                "Print history.history['val_accuracy'][-1] after each model.fit.",
+                "Print history.history['val_accuracy'][-1] after each model.fit, "
+                "for example with f'{accuracy:.4f}'.",
             )
 
 

@@ -152,6 +152,34 @@ def test_accuracy_print_forms(run: SubmissionRun, form: str) -> None:
     assert lost(grade(with_comparison_output(run, lines))) == set()
 
 
+def test_one_decimal_not_enough(run: SubmissionRun) -> None:
+    finals = final_accuracies(run)
+    lines = [f"rate {rate}: {final:.1f}" for rate, final in finals.items()]
+    results = grade(with_comparison_output(run, lines))
+    assert lost(results) == {"comparison_printed_accuracy"}
+    assert "at least two decimals" in results["comparison_printed_accuracy"].message
+
+
+def test_every_value_printed_not_accuracy(run: SubmissionRun) -> None:
+    lines = [" ".join(f"{hundredth / 100:.2f}" for hundredth in range(101))]
+    results = grade(with_comparison_output(run, lines))
+    assert lost(results) == {"comparison_printed_accuracy"}
+    assert "match any accuracy" in results["comparison_printed_accuracy"].message
+
+
+def test_whole_history_printed_counts(run: SubmissionRun) -> None:
+    lines = [str(event["history"]) for event in fit_ends(run)]
+    assert lost(grade(with_comparison_output(run, lines))) == set()
+
+
+def fit_ends(run: SubmissionRun) -> list[dict]:
+    return [
+        event
+        for event in run.groups["comparison"].events
+        if event.get("event") == "fit_end"
+    ]
+
+
 def test_whole_numbers_not_accuracy(run: SubmissionRun) -> None:
     output = "lr=0 epochs=1 runs=1 done 0\n"
     record = dataclasses.replace(run.groups["comparison"], stdout=output)
