@@ -10,7 +10,9 @@ grader. ``enter`` runs before the student's module is imported:
   every case, an audit hook rejects sockets and name lookups with a clear error;
 - an audit hook that rejects writes outside the working directory and the
   group's home, starting other programs, and signals to processes outside the
-  group's session.
+  group's session, with checked versions of the few calls that raise no
+  audit event;
+- no Linux capabilities, so that even root cannot raise its limits again.
 
 The audit hooks stop what Python code asks for, not what native code does:
 C extensions and ctypes pass them. The grader's file hashes, its watch of the
@@ -27,10 +29,18 @@ import sys
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+# From <linux/prctl.h> and <linux/capability.h>.
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+# Above CAP_LAST_CAP (40 on the CI machine's kernel); dropping an unknown one fails.
+CAPABILITY_COUNT = 64
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # The CPU time between the soft limit's SIGXCPU and the hard limit's SIGKILL.
 CPU_GRACE_S = 5
 DEVICES = ("/dev/null",)
+# Modules whose functions close_unaudited_calls replaces.
+REPLACED_MODULES = frozenset({"_posixsubprocess", "posix"})
 
 NETWORK_OFF = (
     "Network access is off while grading ({what}). The grader hands "
@@ -90,6 +100,7 @@ class Fence:
             "os.exec": lambda args: self.reject_program(args[1]),
             "os.posix_spawn": lambda args: self.reject_program(args[1]),
             "os.spawn": lambda args: self.reject_program(args[2]),
+            "import": self.on_import,
             "os.kill": lambda args: self.check_signal("kill", args[0]),
             "os.killpg": lambda args: self.check_signal("killpg", -args[0]),
         }
@@ -113,6 +124,10 @@ class Fence:
             return
         path = database.removeprefix("file:").split("?")[0]
         self.check_path("sqlite3.connect", path, None)
+
+    def on_import(self, args: tuple) -> None:
+        if args[0] in REPLACED_MODULES:
+            self.reject_program(f"a new import of {args[0]}")
 
     def on_rename(self, args: tuple) -> None:
         self.check_path("rename", args[0], args[2])
@@ -223,9 +238,82 @@ def leave_network() -> str:
     return "user namespace"
 
 
+def close_unaudited_calls(fence: Fence) -> None:
+    """Replace the calls that start programs or make files without an audit event.
+
+    In CPython 3.11, _posixsubprocess.fork_exec (behind subprocess and the
+    "spawn" start method of multiprocessing) raises no event of its own, the
+    "open" event of os.open does not carry dir_fd, and os.mknod and os.mkfifo
+    raise none. Importing _posixsubprocess or posix anew is rejected by the
+    fence, so the originals cannot be loaded again by import.
+    """
+    import _posixsubprocess
+    import posix
+
+    def fork_exec(*args, **kwargs):
+        fence.reject_program(args[0] if args else "")
+
+    _posixsubprocess.fork_exec = fork_exec
+    for module in (os, posix):
+        module.open = checked_open(posix.open, fence)
+        for name in ("mknod", "mkfifo"):
+            if hasattr(posix, name):
+                setattr(module, name, checked_maker(name, getattr(posix, name), fence))
+
+
+def checked_open(original, fence: Fence):
+    def open(path, flags, mode=0o777, *, dir_fd=None):  # noqa: A001
+        if flags & WRITE_FLAGS:
+            fence.check_path("open for writing", path, dir_fd)
+        return original(path, flags, mode, dir_fd=dir_fd)
+
+    return open
+
+
+def checked_maker(name: str, original, fence: Fence):
+    def make(path, *args, dir_fd=None, **kwargs):
+        fence.check_path(name, path, dir_fd)
+        return original(path, *args, dir_fd=dir_fd, **kwargs)
+
+    return make
+
+
+class CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapabilitySet(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> bool:
+    """Give up every Linux capability, for good; return whether it worked.
+
+    Root keeps its user id, so it still owns its files, but can no longer
+    raise its hard limits, rejoin the network, set files immutable, or act
+    on other users' processes. A program it starts gains nothing back.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    for capability in range(CAPABILITY_COUNT):
+        libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    header = CapabilityHeader(LINUX_CAPABILITY_VERSION_3, 0)
+    empty = (CapabilitySet * 2)()
+    return libc.capset(ctypes.byref(header), empty) == 0
+
+
 def enter(limits: dict, writable: list[str]) -> str:
     """Fence in this process; return how the network was turned off."""
     network = leave_network()
     apply_limits(limits)
-    sys.addaudithook(Fence(writable))
+    drop_capabilities()
+    fence = Fence(writable)
+    close_unaudited_calls(fence)
+    sys.addaudithook(fence)
     return network

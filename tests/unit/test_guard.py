@@ -157,6 +157,8 @@ def test_resource_limits_set(tmp_path: Path) -> None:
         attempt("raise", lambda: resource.setrlimit(
             resource.RLIMIT_AS, (2 * outcomes["RLIMIT_AS"][0],) * 2))
         attempt("allocate", lambda: bytearray(8 * 1024**3))
+        status = open("/proc/self/status").read().splitlines()
+        outcomes["CapEff"] = [line for line in status if line.startswith("CapEff")][0]
         """,
         workdir,
         home,
@@ -167,3 +169,5 @@ def test_resource_limits_set(tmp_path: Path) -> None:
     assert outcomes["RLIMIT_CPU"] == [30, 30 + CPU_GRACE_S]
     assert outcomes["RLIMIT_CORE"] == [0, 0]
     assert outcomes["allocate"].startswith("MemoryError")
+    assert outcomes["raise"].startswith("ValueError")
+    assert outcomes["CapEff"].split()[1] == "0" * 16
