@@ -10,6 +10,7 @@ time (limits.py).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.result import TaskStatus
+from grader.runner import trace
 from grader.runner.limits import (
     NPROC_HEADROOM,
     Limits,
@@ -41,6 +43,9 @@ OUTPUT_TAIL_BYTES = 16_000
 POLL_INTERVAL_S = 0.1
 # How often the watch loop reads /proc; one read takes a few milliseconds.
 USAGE_INTERVAL_S = 0.5
+PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
+# Rounds of killing adopted processes, for those that fork while being killed.
+ADOPTED_ROUNDS = 20
 # Variables the child keeps from the grader's environment; the rest (CI
 # tokens included) are dropped.
 INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
@@ -173,14 +178,8 @@ def read_capped(path: Path) -> str:
 
 def _read_trace(fd: int, group: str, inbox: queue.Queue) -> None:
     with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as stream:
-        for line in stream:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                logger.warning("Ignoring a malformed trace line from %s", group)
-                continue
-            if isinstance(event, dict):
-                inbox.put((group, event))
+        for event in trace.read_events(stream, group):
+            inbox.put((group, event))
 
 
 def _start(
@@ -256,6 +255,63 @@ def kill_leftovers(mark: str) -> list[int]:
             except OSError:
                 pass
     return killed
+
+
+def become_subreaper() -> bool:
+    """Adopt the orphans of this process's descendants, on Linux; return if it worked.
+
+    A process that a task starts and then leaves (double fork, setsid, a
+    daemon) becomes the grader's child instead of init's, so kill_adopted
+    finds it even when it has shed every other mark.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def child_pids() -> list[int]:
+    parent = str(os.getpid()).encode()
+    pids = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+        except OSError:
+            continue
+        if stat[stat.rfind(b")") + 2 :].split()[1] == parent:
+            pids.append(int(entry))
+    return pids
+
+
+def kill_adopted(keep: set[int]) -> int:
+    """Kill and reap every child of the grader but ``keep``, the live groups.
+
+    The children are processes that the grader adopted as subreaper. Only the
+    pids killed here are reaped, so that each group's exit status stays for
+    its own Popen.
+    """
+    killed = 0
+    for _ in range(ADOPTED_ROUNDS):
+        pids = [pid for pid in child_pids() if pid not in keep]
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                killed += 1
+            except (OSError, ChildProcessError):
+                pass
+    return killed
+
+
+def _kill_adopted(children: Mapping[str, _Child], done: Mapping[str, object]) -> None:
+    live = {child.process.pid for group, child in children.items() if group not in done}
+    killed = kill_adopted(keep=live)
+    if killed:
+        logger.info("Killed %d processes that outlived their task group", killed)
 
 
 def _kill_escaped(run_token: str, group: str) -> None:
@@ -337,6 +393,7 @@ def run_groups(
     STOP.watching = True
     usage_read = 0.0
     run_token = secrets.token_hex(8)
+    adopting = become_subreaper()
     try:
         for launch in launches:
             children[launch.group] = _start(launch, workdir, scratch, inbox, run_token)
@@ -357,6 +414,8 @@ def run_groups(
                     # Processes the student started may still hold the trace pipe.
                     _kill_group(child.process)
                     _kill_escaped(run_token, group)
+                    if adopting:
+                        _kill_adopted(children, runs)
                     child.trace_reader.join(timeout=5)
                     _deliver(inbox, children, listener)
                     runs[group] = _finish(child)
@@ -367,6 +426,8 @@ def run_groups(
                 child.process.wait()
         for group in children:
             _kill_escaped(run_token, group)
+        if adopting:
+            _kill_adopted(children, {group: None for group in children})
         STOP.watching = False
     STOP.raise_if_requested()
     return runs

@@ -1,7 +1,9 @@
-"""Pieces of the child-process runner that need no child."""
+"""Pieces of the child-process runner, tested without TensorFlow."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from grader.runner import sandbox
@@ -64,3 +66,36 @@ def test_step_interrupted() -> None:
     outcomes = step_outcomes(group_run(events, status="timed_out"))
     assert outcomes["import"].status == "ok"
     assert outcomes["probe_callback"].status == "interrupted"
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+from grader.runner import sandbox
+assert sandbox.become_subreaper()
+child = os.fork()
+if child == 0:
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(60)
+        os._exit(0)
+    os._exit(0)
+os.waitpid(child, 0)
+time.sleep(0.5)
+orphans = [pid for pid in sandbox.child_pids()]
+killed = sandbox.kill_adopted(keep=set())
+print(len(orphans), killed, len(sandbox.child_pids()))
+"""
+
+
+def test_orphans_adopted_and_killed() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", ORPHAN_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    orphans, killed, left = completed.stdout.split()
+    assert orphans == "1"
+    assert killed == "1"
+    assert left == "0"
