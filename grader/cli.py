@@ -42,6 +42,7 @@ from grader.result import (
     TaskRun,
     TaskStatus,
     errored_checks,
+    valid_text,
     write_json,
 )
 from grader.rubric import RUBRIC
@@ -205,7 +206,12 @@ def task_run(group: GroupRun, run: SubmissionRun) -> TaskRun:
             ending = f"exit code {code}"
         message = f"ended early with {ending} after {group.duration_s:.1f} s"
     return TaskRun(
-        group.group, status, group.exit_code, group.duration_s, message, group.limit
+        group.group,
+        status,
+        group.exit_code,
+        group.duration_s,
+        valid_text(message),
+        group.limit,
     )
 
 
@@ -250,8 +256,10 @@ def grade(
     try:
         run = train(submission, workdir, settings, console)
         phases.trained = time.monotonic()
-        tampered = changed_files(before, grading_fingerprint(settings.data_path))
         checks = check(run, source)
+        # Taken after the checks ran, so that a change made while pytest
+        # imported them still shows.
+        tampered = changed_files(before, grading_fingerprint(settings.data_path))
         if tampered:
             checks = invalidated(checks, tampered)
         copy_logs(run, options.report_dir)
@@ -337,7 +345,7 @@ def write_reports(result: GradeResult, options: argparse.Namespace) -> GradeResu
     for path, write in writers:
         try:
             write(result, path)
-        except OSError as error:
+        except (OSError, ValueError) as error:  # ValueError: text UTF-8 cannot hold
             logger.error("Cannot write %s: %s", path, error)
             result = replace(result, grader_error=f"Cannot write {path}: {error}")
     return result

@@ -22,7 +22,7 @@ from grader.checks.support import CheckFailed
 from grader.events import EventTable
 from grader.provenance import drop_stale
 from grader.reflections import Answer
-from grader.result import CheckResult, CheckStatus
+from grader.result import CheckResult, CheckStatus, valid_text
 from grader.rubric import RUBRIC, RUBRIC_BY_ID
 from grader.runner import SubmissionRun
 
@@ -88,6 +88,7 @@ class GradingPlugin:
                 item.id, ("error", "The grader did not run this check.")
             )
             points = item.points if status == "passed" else 0
+            message = valid_text(message)
             results.append(
                 CheckResult(
                     item.id, item.title, item.part, points, item.points, status, message

@@ -18,6 +18,14 @@ TaskStatus = Literal["finished", "crashed", "timed_out", "not_started"]
 SCHEMA_VERSION = 2
 
 
+def valid_text(text: str) -> str:
+    """Return ``text`` with lone surrogates replaced, so that UTF-8 can hold it.
+
+    A file name that is not valid UTF-8 reaches Python with such surrogates.
+    """
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     id: str

@@ -24,6 +24,7 @@ import gc
 import importlib.abc
 import importlib.util
 import json
+import operator
 import os
 import random
 import sys
@@ -50,6 +51,18 @@ PROBE_EPOCH_LOGS = (
 )
 
 
+def plain(value: object) -> object:
+    """Return a NumPy or TensorFlow number as a Python one, anything else as repr."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        pass
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 class Trace:
     def __init__(self, fd: int) -> None:
         self._file = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
@@ -57,7 +70,7 @@ class Trace:
 
     def emit(self, event: str, **fields: object) -> None:
         record = {"event": event, "step": self.step, "time": time.time(), **fields}
-        self._file.write(json.dumps(record, default=repr, allow_nan=True) + "\n")
+        self._file.write(json.dumps(record, default=plain, allow_nan=True) + "\n")
 
 
 def error_details(error: BaseException, submission: Path) -> dict:
@@ -250,10 +263,17 @@ def probe_custom_metrics(module, trace: Trace, options) -> None:
     )
     callback = cls(options.probe_log_dir)
     callback.set_model(model)
+    # As model.fit does, so that a writer made in on_train_begin exists.
+    try:
+        callback.on_train_begin({})
+        begin_error = None
+    except Exception as caught:
+        begin_error = error_details(caught, options.submission)
     for epoch, (logs, expected_ratio) in enumerate(PROBE_EPOCH_LOGS):
+        error = begin_error
         try:
-            callback.on_epoch_end(epoch, dict(logs))
-            error = None
+            if begin_error is None:
+                callback.on_epoch_end(epoch, dict(logs))
         except Exception as caught:
             error = error_details(caught, options.submission)
         trace.emit(
