@@ -59,6 +59,13 @@ def require_step(run: SubmissionRun, step: str) -> StepOutcome:
     imported = run.steps[f"import:{outcome.group}"]
     if imported.status != "ok":
         raise step_failure(run, imported, title=STEP_TITLES["import"])
+    if any(event.get("event") == "fit_start" for event in imported.events):
+        raise fail(
+            "importing your file trains nothing: the grader calls each task itself",
+            "model.fit ran while the grader imported your file, so every task "
+            "group trained every task at once in one folder",
+            'Call main() only under if __name__ == "__main__":, as the starter does.',
+        )
     if outcome.status != "ok":
         raise step_failure(run, outcome, title=STEP_TITLES[step])
     return outcome

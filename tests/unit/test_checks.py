@@ -321,3 +321,12 @@ def test_histogram_tags_without_layer(run: SubmissionRun) -> None:
     renamed = dataclasses.replace(events, frame=events.frame.assign(tag=tags))
     assert "kernel/histogram" in set(renamed.frame["tag"])
     assert lost(grade(run, renamed)) == set()
+
+
+def test_training_at_import_named(run: SubmissionRun) -> None:
+    record = run.groups["callback"]
+    fit = {"event": "fit_start", "step": "import", "time": 0.0, "epochs": 5}
+    events = (record.events[0], fit, *record.events[1:])
+    results = grade(replace_group(run, dataclasses.replace(record, events=events)))
+    assert "basic_run_curves" in lost(results)
+    assert "under if __name__" in results["basic_run_curves"].message
