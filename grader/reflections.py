@@ -73,6 +73,15 @@ _PLACEHOLDERS = frozenset(
 # "Todo el entrenamiento ..." is a real answer.
 _PLACEHOLDER_PREFIXES = frozenset({"todo", "tbd", "tbc", "fixme", "xxx"})
 _MARK_RE = re.compile(r"\s*(todo|tbd|tbc|fixme|xxx)\b(\s*[:\-\u2013\u2014])?", re.I)
+# An answer of fewer than NON_ANSWER_WORDS words that says the student does
+# not know is not an answer yet ("I have no idea about this one."); a longer
+# one ("Not sure, but the ratio fell below 0.7 ...") goes on to say something.
+_NON_ANSWER_RE = re.compile(
+    r"\b(no idea|not sure|no clue|(don'?t|do not|didn'?t|did not) (know|get to)"
+    r"|i give up|skipp?ed|skip this)\b",
+    re.IGNORECASE,
+)
+NON_ANSWER_WORDS = 12
 # Scripts written without spaces between words; an answer in them counts by
 # characters, CJK_CHARACTERS_PER_WORD to a word.
 _NO_SPACE_SCRIPT_RE = re.compile(
@@ -142,7 +151,13 @@ def find_problem(number: int, answers: dict[int, Answer]) -> str | None:
     answer = answers.get(number)
     if answer is None:
         return _missing_message(number)
-    for check in (_empty_problem, _placeholder_problem, _length_problem):
+    checks = (
+        _empty_problem,
+        _placeholder_problem,
+        _non_answer_problem,
+        _length_problem,
+    )
+    for check in checks:
         problem = check(number, answer.text)
         if problem is not None:
             return problem
@@ -315,6 +330,16 @@ def _placeholder_problem(number: int, text: str) -> str | None:
         f"Answer {number} is a placeholder: found {_quote(text)}. "
         f"{_expected_sentence(number)} Replace the placeholder with your "
         "observation."
+    )
+
+
+def _non_answer_problem(number: int, text: str) -> str | None:
+    if _word_count(text) >= NON_ANSWER_WORDS or not _NON_ANSWER_RE.search(text):
+        return None
+    return (
+        f"Answer {number} says it has no answer yet: found {_quote(text)}. "
+        f"{_expected_sentence(number)} Run the experiment, look at it in "
+        "TensorBoard, and describe what you saw."
     )
 
 

@@ -435,3 +435,28 @@ def test_lowercase_todo_colon_flagged() -> None:
 def test_japanese_answer_counts() -> None:
     text = "# A1: 損失曲線は大きく振動して収束しない\n"
     assert find_problem(1, read_text(text)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have no idea about this one.",
+        "Sorry, I did not get to it.",
+        "Not sure what to write here honestly.",
+        "I don't know the answer to this.",
+    ],
+)
+def test_short_non_answer_rejected(text: str) -> None:
+    answers = read_text(reflection_block({**GOOD_ANSWERS, 2: text}))
+    problem = find_problem(2, answers)
+    assert problem is not None
+    assert "has no answer yet" in problem
+
+
+def test_long_answer_with_doubt_counts() -> None:
+    text = (
+        "Not sure, but the ratio fell below 0.7 after epoch six while the "
+        "validation loss rose, which looks like overfitting."
+    )
+    answers = read_text(reflection_block({**GOOD_ANSWERS, 2: text}))
+    assert find_problem(2, answers) is None
