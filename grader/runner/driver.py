@@ -163,26 +163,40 @@ def install_fit_trace(keras, trace: Trace) -> None:
 
 
 class KerasImportHook(importlib.abc.MetaPathFinder):
-    """Call ``prepare(keras)`` as soon as the keras package has been imported."""
+    """Call ``prepare(keras)`` once, as soon as the keras package has been imported.
+
+    The hook stays in place until then, because a lookup alone does not import:
+    ``import tensorflow`` calls importlib.util.find_spec("keras") and goes on.
+    """
 
     def __init__(self, prepare) -> None:
         self.prepare = prepare
+        self.prepared = False
+        self.finding = False
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != "keras":
+        if fullname != "keras" or self.prepared or self.finding:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec("keras")
+        self.finding = True
+        try:
+            spec = importlib.util.find_spec("keras")
+        finally:
+            self.finding = False
         if spec is None or spec.loader is None:
             return spec
         run_module = spec.loader.exec_module
 
         def exec_module(module) -> None:
             run_module(module)
-            self.prepare(module)
+            self.prepare_once(module)
 
         spec.loader.exec_module = exec_module
         return spec
+
+    def prepare_once(self, keras) -> None:
+        if not self.prepared:
+            self.prepared = True
+            self.prepare(keras)
 
 
 def load_guard():
@@ -339,9 +353,12 @@ def main() -> None:
         install_fit_trace(keras, trace)
         keras.utils.set_random_seed(options.seed)
 
-    sys.meta_path.insert(0, KerasImportHook(prepare))
+    hook = KerasImportHook(prepare)
+    sys.meta_path.insert(0, hook)
     try:
         module = import_submission(options.submission)
+        if "keras" in sys.modules:
+            hook.prepare_once(sys.modules["keras"])
     except BaseException as error:  # SyntaxError and SystemExit included
         details = error_details(error, options.submission)
         trace.emit("step_end", status="error", error=details)
