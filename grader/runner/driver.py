@@ -343,8 +343,8 @@ def main() -> None:
         os.nice(options.nice)
     trace = Trace(options.trace_fd)
     writable = [os.getcwd(), os.environ["HOME"]]
-    network = load_guard().enter(options.limits, writable)
-    trace.emit("fenced", network=network)
+    fence = load_guard().enter(options.limits, writable)
+    trace.emit("fenced", **fence)
     trace.step = "import"
     trace.emit("step_start")
 

@@ -13,6 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from grader.runner.guard import CPU_GRACE_S
 from grader.runner.limits import NPROC_HEADROOM, Limits
 
@@ -123,7 +125,11 @@ def test_network_rejected(tmp_path: Path) -> None:
     assert outcomes["socket"].startswith("PermissionError: Network access is off")
     assert outcomes["lookup"].startswith("PermissionError: Network access is off")
     assert outcomes["unix pair"] == "allowed"
-    assert outcomes["network"] in ("namespace", "user namespace", "unavailable")
+    assert outcomes["network"]["network"] in (
+        "namespace",
+        "user namespace",
+        "unavailable",
+    )
 
 
 def test_programs_and_signals_rejected(tmp_path: Path) -> None:
@@ -171,3 +177,27 @@ def test_resource_limits_set(tmp_path: Path) -> None:
     assert outcomes["allocate"].startswith("MemoryError")
     assert outcomes["raise"].startswith("ValueError")
     assert outcomes["CapEff"].split()[1] == "0" * 16
+
+
+def test_native_calls_stopped_by_kernel(tmp_path: Path) -> None:
+    workdir, home, outside = folders(tmp_path)
+    target = str(outside / "native.txt").encode()
+    outcomes = fenced(
+        f"""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        flags = os.O_WRONLY | os.O_CREAT
+        outcomes["outside"] = libc.open({target!r}, flags, 0o644)
+        outcomes["inside"] = libc.open(b"native.txt", flags, 0o644)
+        argv = (ctypes.c_char_p * 2)(b"/bin/true", None)
+        outcomes["exec"] = libc.execv(b"/bin/true", argv)
+        """,
+        workdir,
+        home,
+    )
+    if not outcomes["network"]["landlock_abi"]:
+        pytest.skip("Landlock is not available on this kernel")
+    assert outcomes["outside"] == -1
+    assert outcomes["inside"] >= 0
+    assert outcomes["exec"] == -1
+    assert not (outside / "native.txt").exists()
