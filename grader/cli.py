@@ -212,6 +212,7 @@ def task_run(group: GroupRun, run: SubmissionRun) -> TaskRun:
         group.duration_s,
         valid_text(message),
         group.limit,
+        group.fence,
     )
 
 

@@ -7,7 +7,7 @@ grader/results.schema.json by the tests.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +48,8 @@ class TaskRun:
     message: str
     # The resource limit the group ran into (grader/runner/limits.py), or None.
     limit: str | None = None
+    # How the child was fenced in: {"network": ..., "landlock_abi": ...}.
+    fence: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

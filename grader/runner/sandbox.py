@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.result import TaskStatus
@@ -100,6 +100,9 @@ class GroupRun:
     # and how it reads in the report: "the 4 GiB memory limit".
     limit: str | None = None
     limit_description: str = ""
+    # How the child was fenced in: the network's state and Landlock's ABI
+    # (0 where the kernel has none), from the driver's "fenced" event.
+    fence: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -351,7 +354,20 @@ def _finish(child: _Child) -> GroupRun:
         stderr=stderr,
         limit=limit,
         limit_description=child.launch.limits.describe(limit) if limit else "",
+        fence=fence_of(child.events),
     )
+
+
+def fence_of(events: list[dict]) -> dict:
+    """Return the driver's report of the fence, with only the expected fields."""
+    for event in events:
+        if event.get("event") == "fenced":
+            abi = event.get("landlock_abi")
+            return {
+                "network": str(event.get("network", "")),
+                "landlock_abi": abi if isinstance(abi, int) else 0,
+            }
+    return {}
 
 
 def step_errors(events: list[dict]) -> list[str]:

@@ -18,7 +18,9 @@ expected.json holds:
   grader) and "absent" (text that must appear nowhere in the report),
   "pad_comment_bytes" (a comment of that size is appended to a copy of the
   file), "grader_copy" (grade with a copy of the grader, which the submission
-  may damage) and "valid" (false when the grade must be marked invalid).
+  may damage), "valid" (false when the grade must be marked invalid) and
+  "with_landlock" ("valid" and "messages" that replace the case's own where
+  the kernel enforced Landlock in the task groups).
 
 Every case must end within the sum of its time limits plus a margin, report
 every rubric check, exit with 1 (0 for full marks), leave no process behind,
@@ -27,6 +29,7 @@ and change no file outside the grader's temporary working directory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -75,6 +78,7 @@ class Case:
     pad_comment_bytes: int = 0
     grader_copy: bool = False
     valid: bool = True
+    with_landlock: dict = field(default_factory=dict)
 
 
 def load_case(folder: Path) -> Case:
@@ -101,6 +105,7 @@ def load_case(folder: Path) -> Case:
         expected.get("pad_comment_bytes", 0),
         expected.get("grader_copy", False),
         expected.get("valid", True),
+        expected.get("with_landlock", {}),
     )
 
 
@@ -131,6 +136,12 @@ def test_grade(case: Case, grade, tmp_path: Path) -> None:
     escaped_before = escaped_files()
 
     result = grade(submission, options)
+    if case.with_landlock and landlock_enforced(result.results):
+        case = dataclasses.replace(
+            case,
+            valid=case.with_landlock["valid"],
+            messages=tuple(case.with_landlock["messages"]),
+        )
 
     assert project_files() == before, "the grade changed files of the project"
     assert escaped_files() == escaped_before, "a task wrote to the temp folder"
@@ -177,6 +188,10 @@ def test_grade(case: Case, grade, tmp_path: Path) -> None:
         messages = "\n".join(check["message"] for check in checks)
         missing = [todo for todo in STARTER_TODOS if todo not in messages]
         assert not missing, f"no message names {missing}"
+
+
+def landlock_enforced(results: dict) -> bool:
+    return all(task["fence"].get("landlock_abi", 0) > 0 for task in results["tasks"])
 
 
 def prepare_submission(case: Case, target: Path) -> Path:
