@@ -35,10 +35,11 @@ PRINTED_NUMBER = re.compile(r"(?<![\w.])(\d*\.(\d+)|\d+)(\s?%)?")
 # A printed number matches an accuracy within its printed precision, but never
 # further away than this, so "0.9" does not stand for 0.9275.
 MAX_PRINTED_ERROR = 0.005
-# Ten accuracies spread over [0, 1]. An output that matches all of them prints
-# values everywhere, such as every number from 0.00 to 1.00, so it shows no
-# accuracy in particular.
-DECOY_ACCURACIES = tuple(0.0137 + 0.0977 * index for index in range(10))
+# Printed numbers that together match more than this share of the range 0 to
+# 1 show no accuracy in particular: "0.50 0.51 ... 1.00" matches any good run.
+# Three runs printed to two decimals cover 0.03; printing the whole history
+# at full precision covers next to nothing.
+MAX_PRINTED_COVERAGE = 0.2
 
 
 def rate_of(folder: str) -> float | None:
@@ -141,6 +142,22 @@ def printed_numbers(text: str) -> list[tuple[float, float]]:
     return numbers
 
 
+def coverage(numbers: list[tuple[float, float]]) -> float:
+    """Return how much of the range 0 to 1 the printed numbers match together."""
+    spans = sorted(
+        (max(value - tolerance, 0.0), min(value + tolerance, 1.0))
+        for value, tolerance in numbers
+        if value + tolerance > 0 and value - tolerance < 1
+    )
+    covered, reach = 0.0, 0.0
+    for start, end in spans:
+        start = max(start, reach)
+        if end > start:
+            covered += end - start
+            reach = end
+    return covered
+
+
 def printed(numbers: list[tuple[float, float]], accuracy: float) -> bool:
     return any(abs(value - accuracy) <= tolerance for value, tolerance in numbers)
 
@@ -150,11 +167,12 @@ def test_comparison_printed_accuracy(run: SubmissionRun, events: EventTable) -> 
     runs = comparison_runs(run, events)
     output = run.groups["comparison"].stdout
     numbers = printed_numbers(output)
-    if all(printed(numbers, decoy) for decoy in DECOY_ACCURACIES):
+    share = coverage(numbers)
+    if share > MAX_PRINTED_COVERAGE:
         raise fail(
             "each run's final validation accuracy printed",
-            f"{len(numbers)} numbers printed, spread so evenly over 0 to 1 that "
-            "they match any accuracy",
+            f"{len(numbers)} numbers printed that together match {share:.0%} of "
+            "the range 0 to 1, so they show no accuracy in particular",
             "Print one line per run with history.history['val_accuracy'][-1].",
         )
     for rate, folder in runs.items():
