@@ -12,12 +12,14 @@ grader. ``enter`` runs before the student's module is imported:
   group's home, starting other programs, and signals to processes outside the
   group's session, with checked versions of the few calls that raise no
   audit event;
-- no Linux capabilities, so that even root cannot raise its limits again.
+- no Linux capabilities, so that even root cannot raise its limits again;
+- Landlock, where the kernel has it, which enforces the same rules on files,
+  programs, TCP and signals for native code too.
 
-The audit hooks stop what Python code asks for, not what native code does:
-C extensions and ctypes pass them. The grader's file hashes, its watch of the
-session and the kernel's limits cover that ground; docs/security.md says what
-is left.
+The audit hooks stop what Python code requests, not what native code does:
+C extensions and ctypes pass them. Landlock, the grader's file hashes, its
+watch of the session and the kernel's limits cover that ground;
+docs/security.md lists what is left.
 """
 
 from __future__ import annotations
