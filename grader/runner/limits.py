@@ -5,11 +5,11 @@ driver sets Linux resource limits on its own process, which the kernel
 enforces: address space, CPU time, file size, and, for a user other than
 root, the number of processes. The grader's watch loop reads /proc to count the
 processes of the group's session and to add up their CPU time, and kills the
-session when either goes over; this holds also for root, whom RLIMIT_NPROC
-does not bind, and for processes forked off, each of which gets its own
-RLIMIT_CPU. Where /proc does not exist (macOS), only the resource limits and
-the wall clock remain; where the resource module does not exist (Windows),
-only the wall clock.
+session when either goes over. That also binds root, whom RLIMIT_NPROC does
+not bind, and processes forked off, each of which gets its own RLIMIT_CPU.
+Where /proc does not exist (macOS), only the resource limits and the wall
+clock remain. Where the resource module does not exist (Windows), only the
+wall clock remains.
 """
 
 from __future__ import annotations
@@ -83,6 +83,28 @@ class Usage:
     cpu_s: float
 
 
+def process_ids() -> list[int]:
+    """Return the ids of the machine's processes, or none where /proc does not exist."""
+    try:
+        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return []
+
+
+def stat_fields(pid: int) -> list[bytes] | None:
+    """Return the fields of /proc/PID/stat after the command name, or None.
+
+    The first is the state, the second the parent's id, the fourth the
+    session. None means that the process ended while it was read.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    # The command name in parentheses may contain spaces, so split after it.
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
 def read_sessions(sessions: set[int]) -> dict[int, Usage]:
     """Return the process count and CPU time of each session, read from /proc.
 
@@ -93,22 +115,11 @@ def read_sessions(sessions: set[int]) -> dict[int, Usage]:
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     counts: dict[int, int] = {}
     cpu: dict[int, float] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return {}
-    for entry in entries:
-        if not entry.isdigit():
+    for pid in process_ids():
+        fields = stat_fields(pid)
+        if fields is None or int(fields[3]) not in sessions:
             continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-        except OSError:  # the process ended while we read
-            continue
-        # The command name in parentheses may hold spaces; fields follow it.
-        fields = stat[stat.rfind(b")") + 2 :].split()
         session = int(fields[3])
-        if session not in sessions:
-            continue
         counts[session] = counts.get(session, 0) + 1
         used = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
         cpu[session] = cpu.get(session, 0.0) + used / ticks

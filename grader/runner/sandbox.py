@@ -31,7 +31,9 @@ from grader.runner.limits import (
     NPROC_HEADROOM,
     Limits,
     over_limit,
+    process_ids,
     read_sessions,
+    stat_fields,
     tripped_limit,
 )
 
@@ -232,29 +234,25 @@ def _start(
 
 
 def kill_leftovers(mark: str) -> list[int]:
-    """Kill every process whose environment holds RUN_MARK=mark; return their ids.
+    """Kill every process whose environment contains RUN_MARK=mark; return their ids.
 
     A process that called setsid() has left its group's session, so killing
     the session missed it. Reading /proc/PID/environ needs the same user or
     root; where /proc does not exist, nothing is found.
     """
-    entry_bytes = f"{RUN_MARK}={mark}".encode()
+    entry = f"{RUN_MARK}={mark}".encode()
     killed = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return killed
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == os.getpid():
+    for pid in process_ids():
+        if pid == os.getpid():
             continue
         try:
-            environment = Path(f"/proc/{entry}/environ").read_bytes()
+            environment = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if entry_bytes in environment.split(b"\0"):
+        if entry in environment.split(b"\0"):
             try:
-                os.kill(int(entry), signal.SIGKILL)
-                killed.append(int(entry))
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
             except OSError:
                 pass
     return killed
@@ -275,17 +273,11 @@ def become_subreaper() -> bool:
 
 def child_pids() -> list[int]:
     parent = str(os.getpid()).encode()
-    pids = []
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-        except OSError:
-            continue
-        if stat[stat.rfind(b")") + 2 :].split()[1] == parent:
-            pids.append(int(entry))
-    return pids
+    return [
+        pid
+        for pid in process_ids()
+        if (fields := stat_fields(pid)) is not None and fields[1] == parent
+    ]
 
 
 def kill_adopted(keep: set[int]) -> int:

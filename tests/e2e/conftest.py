@@ -40,7 +40,7 @@ class GradeOptions:
     time_limits: Mapping[str, float] = field(default_factory=dict)
     cpu_limits: Mapping[str, float] = field(default_factory=dict)
     environment: Mapping[str, str] = field(default_factory=dict)
-    # The folder that holds the grader package; the project itself by default.
+    # The folder that contains the grader package; the project itself by default.
     grader_root: Path = PROJECT_ROOT
 
 
@@ -111,3 +111,22 @@ def run_to_end(
                 f"the grader did not finish within {GRADE_TIMEOUT_S} s:\n{output}"
             )
     return process.returncode, output
+
+
+def driver_processes(submission: Path) -> list[int]:
+    """Return the ids of running task-group processes that grade ``submission``."""
+    wanted = str(submission.resolve())
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        text = [part.decode(errors="replace") for part in command]
+        if any(part.endswith("driver.py") for part in text) and any(
+            wanted in part for part in text
+        ):
+            pids.append(int(entry.name))
+    return pids

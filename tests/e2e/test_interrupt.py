@@ -11,28 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import driver_processes
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HANG = PROJECT_ROOT / "fixtures" / "submissions" / "hang"
-
-
-def driver_processes(submission: Path) -> list[int]:
-    """Return the pids of task-group children that grade ``submission``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        text = [part.decode(errors="replace") for part in command]
-        if any(part.endswith("driver.py") for part in text) and any(
-            str(submission) in part for part in text
-        ):
-            pids.append(int(entry.name))
-    return pids
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")

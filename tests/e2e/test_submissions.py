@@ -43,7 +43,7 @@ import pytest
 from grader.rubric import RUBRIC, RUBRIC_BY_ID
 from grader.runner import DEFAULT_TIME_LIMITS_S
 from grader.runner.limits import LIMIT_NAMES
-from tests.e2e.conftest import GradeOptions
+from tests.e2e.conftest import GradeOptions, driver_processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -59,7 +59,6 @@ LOST_SHORTHANDS = {"all": ALL_CHECKS, "all_but_reflections": ALL_CHECKS - REFLEC
 DURATION_MARGIN_S = 60
 # Folders of the project that the grader or the tests write to themselves.
 UNWATCHED = {".git", ".venv", ".pytest_cache", ".ruff_cache", ".hypothesis"}
-DRIVER_MARK = os.path.join("runner", "driver.py")
 # Written by the hostile fixtures' attempts, in the machine's temp folder.
 ESCAPED_NAME = "written_by_submission"
 
@@ -241,24 +240,6 @@ def escaped_files() -> set[str]:
 def options_temp(tmp_path: Path) -> Path:
     """Return the temp folder the grade fixture gives the grader."""
     return tmp_path / "temp"
-
-
-def driver_processes(submission: Path) -> list[str]:
-    """Return the command lines of running task processes for ``submission``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        text = [part.decode(errors="replace") for part in command]
-        if any(part.endswith(DRIVER_MARK) for part in text) and any(
-            str(submission.resolve()) in part for part in text
-        ):
-            found.append(" ".join(text))
-    return found
 
 
 def describe(checks: list[dict]) -> str:
