@@ -55,9 +55,10 @@ with tensorflow_hidden():
     )
     from tensorboard.compat.proto import event_pb2
 
-# Far above what Keras writes (a histogram is 30 x 3 numbers), far below what
-# would exhaust the grader's memory: tbparse expands a tensor that declares a
-# large shape but stores one value to its full size, 400 MB for 10^8 floats.
+# Far above what Keras writes (a histogram is 30 x 3 numbers) and far below
+# what would exhaust the grader's memory. tbparse expands a tensor that
+# declares a large shape but stores one value to its full size, 400 MB for
+# 10^8 floats.
 MAX_TENSOR_ELEMENTS = 1_000_000
 
 

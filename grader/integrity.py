@@ -4,10 +4,10 @@ Before the task groups start and after they end, the grader takes a
 fingerprint of its own package, the grading data, and the packages that the
 checks run on in the grader's process. Those are pytest and its plugins,
 tbparse and the TensorBoard and protobuf code it reads with, pandas, NumPy
-and rich. The grader's own files and the data
-are hashed with SHA-256. The packages' files, about 3,100 with the versions
-pinned in pyproject.toml, are compared by size, modification time and inode
-change time; a whole fingerprint took 60 to 80 ms on a 2-core machine.
+and rich. The grader's own files and the data are hashed with SHA-256. The
+packages' files, about 3,100 with the versions pinned in pyproject.toml, are
+compared by size, modification time and inode change time. A whole
+fingerprint took 56 to 75 ms on a 2-core machine.
 The change time moves on every write and cannot be set back by a process of
 an ordinary user, so a file written and restored still shows.
 

@@ -1,4 +1,4 @@
-"""Which logs this grading run really produced, judged against the driver's trace.
+"""Provenance of the logs: what this grading run's training really wrote.
 
 A log folder earns points only for what the student's training wrote while
 the grader watched. Three tests decide it:

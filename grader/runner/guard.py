@@ -63,7 +63,7 @@ DEVICES = ("/dev/null",)
 REPLACED_MODULES = frozenset({"_posixsubprocess", "posix"})
 
 NETWORK_OFF = (
-    "Network access is off while grading ({what}). The grader hands "
+    "Network access is off while grading ({action}). The grader hands "
     "keras.datasets.mnist.load_data() its own copy of MNIST, so the script "
     "needs no download; remove other network calls."
 )
@@ -72,12 +72,12 @@ WRITE_OFF = (
     "Write logs under logs/ with relative paths."
 )
 PROGRAMS_OFF = (
-    "Starting other programs is off while grading ({what}). "
+    "Starting other programs is off while grading ({command}). "
     "The exercise needs only Python, TensorFlow and Keras."
 )
 SIGNALS_OFF = (
     "Sending signals to processes this task did not start is off while grading "
-    "(os.{what} to {target})."
+    "(os.{call} to {target})."
 )
 
 
@@ -177,15 +177,15 @@ class Fence:
         if family != getattr(socket, "AF_UNIX", None):
             self.reject_network("opening a network socket")
 
-    def reject_network(self, what: str) -> None:
-        raise PermissionError(NETWORK_OFF.format(what=what))
+    def reject_network(self, action: str) -> None:
+        raise PermissionError(NETWORK_OFF.format(action=action))
 
     def reject_program(self, command: object) -> None:
         if isinstance(command, (list, tuple)):
             command = " ".join(map(str, command))
-        raise PermissionError(PROGRAMS_OFF.format(what=str(command)[:200]))
+        raise PermissionError(PROGRAMS_OFF.format(command=str(command)[:200]))
 
-    def check_signal(self, what: str, target: int) -> None:
+    def check_signal(self, call: str, target: int) -> None:
         """Allow a signal into this session; a ``target`` below 0 is a group."""
         if target == 0 or target == os.getpid():
             return
@@ -194,7 +194,7 @@ class Fence:
         except OSError:  # no such process: the call fails on its own
             return
         if not inside:
-            raise PermissionError(SIGNALS_OFF.format(what=what, target=target))
+            raise PermissionError(SIGNALS_OFF.format(call=call, target=target))
 
 
 def apply_limits(limits: dict) -> None:
@@ -206,7 +206,7 @@ def apply_limits(limits: dict) -> None:
     memory = int(limits["memory_bytes"])
     file_size = int(limits["file_bytes"])
     cpu = max(1, int(limits["cpu_s"]))
-    wanted = [
+    requested = [
         ("RLIMIT_AS", memory, memory),
         ("RLIMIT_FSIZE", file_size, file_size),
         ("RLIMIT_CPU", cpu, cpu + CPU_GRACE_S),
@@ -215,8 +215,8 @@ def apply_limits(limits: dict) -> None:
     # The headroom is counted from /proc, so the cap is set only where it exists.
     if os.geteuid() != 0 and os.path.isdir("/proc"):
         allowed = user_tasks() + int(limits["nproc_headroom"])
-        wanted.append(("RLIMIT_NPROC", allowed, allowed))
-    for name, soft, hard in wanted:
+        requested.append(("RLIMIT_NPROC", allowed, allowed))
+    for name, soft, hard in requested:
         try:
             resource.setrlimit(getattr(resource, name), (soft, hard))
         except (AttributeError, ValueError, OSError):

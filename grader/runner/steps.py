@@ -9,7 +9,7 @@ from grader.runner.driver import GROUP_STEPS
 from grader.runner.sandbox import GroupRun
 
 StepStatus = Literal["ok", "error", "interrupted", "not_run"]
-# How the report names a task group.
+# Names of the task groups in the report.
 GROUP_TITLES = {
     "callback": "Part 1 (the callback and basic_test)",
     "custom_metrics": "Part 2 (CustomMetricsCallback and custom_metrics_test)",

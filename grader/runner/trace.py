@@ -2,8 +2,8 @@
 
 The driver shares its process with the student's code, which can write to the
 trace pipe too. So every line is bounded in length, parsed as JSON only, and
-reduced to the fields and types the grader reads; a line that does not fit
-is dropped, and a group that sends too many events is read no further.
+reduced to the fields and types the grader reads. A line that does not fit is
+dropped, and the events of a group after the first MAX_EVENTS are discarded.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def bounded_lines(stream: IO[str], group: str) -> Iterator[str]:
 
 
 def drain(stream: IO[str]) -> None:
-    """Read the stream to its end, so that the writer never blocks on a full pipe."""
+    """Discard the rest of the stream, so that the writer never waits on a full pipe."""
     while stream.read(MAX_LINE_CHARS):
         pass
 
